@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The Nix suite, for machines without nixpkgs (Debian's nix-bin can parse and evaluate, not
+# build): every .nix file parses; flake.lock pins nixpkgs and microvm.nix; the pure part of
+# the flake (nix/project.nix: version, image names, pins, ports) evaluates, with the real
+# files and with stubs that must be rejected; and the versions the flake builds agree with
+# the ones the chart runs.
+set -euo pipefail
+
+root=${LOGDEMO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+cd "$root"
+python=${LOGDEMO_VENV:+$LOGDEMO_VENV/bin/}python3
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# Debian's nix-bin warns on every call that the nixbld group is absent; evaluation needs none.
+nixq() { "$@" 2> >(grep -v "build-users-group" >&2); }
+
+echo "-- every tracked .nix file parses"
+mapfile -t nix_files < <(git ls-files '*.nix')
+[ ${#nix_files[@]} -ge 10 ] || fail "expected the flake and its nix/ and vm/ files, found ${#nix_files[@]} .nix files"
+for file in "${nix_files[@]}"; do
+  nixq nix-instantiate --parse "$file" >/dev/null || fail "$file does not parse"
+done
+echo "${#nix_files[@]} files parse"
+
+echo "-- flake.lock pins nixpkgs (nixos-unstable) and microvm.nix, as flake.nix asks"
+nixq nix-instantiate --eval --strict --json -E '(import ./flake.nix).inputs' >"$scratch/inputs.json"
+"$python" - "$scratch/inputs.json" <<'PY'
+import json, re, sys
+inputs = json.load(open(sys.argv[1]))
+lock = json.load(open("flake.lock"))
+nodes = lock["nodes"]
+def check(ok, msg):
+    if not ok:
+        sys.exit(f"FAIL: {msg}")
+check(lock.get("version") == 7, "flake.lock version is not 7")
+root = nodes[lock["root"]]["inputs"]
+check(set(root) == set(inputs), f"flake.lock root inputs {sorted(root)} differ from flake.nix inputs {sorted(inputs)}")
+expect = {
+    "nixpkgs": ("github:nixos/nixpkgs/nixos-unstable", {"type": "github", "owner": "nixos", "repo": "nixpkgs", "ref": "nixos-unstable"}),
+    "microvm": ("github:microvm-nix/microvm.nix", {"type": "github", "owner": "microvm-nix", "repo": "microvm.nix"}),
+}
+for name, (url, original) in expect.items():
+    check(inputs[name]["url"] == url, f"flake.nix input {name} is {inputs[name]['url']}, expected {url}")
+    node = nodes[root[name]]
+    check(node["original"] == original, f"flake.lock {name}.original is {node['original']}")
+    locked = node["locked"]
+    check(re.fullmatch(r"[0-9a-f]{40}", locked.get("rev", "")), f"flake.lock {name} has no full revision")
+    check(re.fullmatch(r"sha256-[A-Za-z0-9+/]{43}=", locked.get("narHash", "")), f"flake.lock {name} has no sha256 narHash")
+    check(locked["owner"] == original["owner"] and locked["repo"] == original["repo"], f"flake.lock {name} locks another repository")
+check(inputs["microvm"]["inputs"]["nixpkgs"]["follows"] == "nixpkgs", "microvm does not follow nixpkgs in flake.nix")
+check(nodes[root["microvm"]]["inputs"]["nixpkgs"] == ["nixpkgs"], "flake.lock: microvm's nixpkgs does not follow the root nixpkgs")
+for name, node in nodes.items():
+    for dep in node.get("inputs", {}).values():
+        check(isinstance(dep, list) or dep in nodes, f"flake.lock: {name} names a missing node {dep}")
+        if isinstance(dep, list):
+            continue
+        check("narHash" in nodes[dep].get("locked", {}), f"flake.lock: {dep} is not locked")
+print("flake.lock: nixpkgs", nodes[root["nixpkgs"]]["locked"]["rev"][:12], "microvm", nodes[root["microvm"]]["locked"]["rev"][:12])
+PY
+
+# eval_project <values-nix.json> <attribute expression on p>: evaluates nix/project.nix with
+# this repository's Cargo.toml and pins and the given chart values.
+eval_project() {
+  nixq nix-instantiate --eval --strict --json --arg values "$1" -E "{ values }:
+    let p = import ./nix/project.nix {
+      cargoToml = builtins.fromTOML (builtins.readFile ./Cargo.toml);
+      valuesNix = builtins.fromJSON (builtins.readFile values);
+      pins = builtins.fromJSON (builtins.readFile ./nix/pins.json);
+    }; in $2"
+}
+
+version=$("$python" -c 'import tomllib; print(tomllib.load(open("Cargo.toml","rb"))["workspace"]["package"]["version"])')
+
+# values_stub <file> [<python statement editing v>]: values-nix.json as docs/interfaces.md
+# shows it for this version, optionally broken in one place.
+values_stub() {
+  "$python" - "$1" "$version" "${2:-pass}" <<'PY'
+import json, sys
+path, version, edit = sys.argv[1:]
+image = lambda c: {"image": {"repository": f"logdemo/{c}", "tag": version}}
+v = {"global": {"imagePullPolicy": "Never"}, "emitter": image("emitter"), "fluent-bit": image("fluent-bit"),
+     "clickhouse": image("clickhouse"), "hyperdx": dict(image("hyperdx"), mongodb=image("mongodb"))}
+exec(edit)
+json.dump(v, open(path, "w"))
+PY
+}
+
+echo "-- image names and tags come from values-nix.json and the Cargo.toml version"
+values_stub "$scratch/good.json"
+eval_project "$scratch/good.json" '{ inherit (p) version images forwardPorts ports pinsToFill clickhouse; hyperdxVersion = p.hyperdx.version; mongodbTag = p.mongodb.tag; names = map p.containerdName [ "mongo" "logdemo/emitter" "registry.k8s.io/pause" ]; }' >"$scratch/project.json"
+"$python" - "$scratch/project.json" "$version" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1])); version = sys.argv[2]
+def check(ok, msg):
+    if not ok:
+        sys.exit(f"FAIL: {msg}")
+check(p["version"] == version, f"project version {p['version']} != Cargo.toml {version}")
+check(sorted(p["images"]) == ["clickhouse", "emitter", "fluent-bit", "hyperdx", "mongodb"], f"images: {sorted(p['images'])}")
+for c, img in p["images"].items():
+    check(img["ref"] == f"logdemo/{c}:{version}", f"{c} image is {img['ref']}")
+    check(img["containerdRef"] == f"docker.io/logdemo/{c}:{version}", f"{c} containerd name is {img['containerdRef']}")
+check(p["names"] == ["docker.io/library/mongo", "docker.io/logdemo/emitter", "registry.k8s.io/pause"], f"containerd names: {p['names']}")
+# The VM forwards exactly the port table, on the host's loopback, each host port once.
+fw = p["forwardPorts"]
+check(len(fw) == len(p["ports"]) and len({f["host"]["port"] for f in fw}) == len(fw), "forwardPorts do not match the port table one to one")
+check(all(f["host"]["address"] == "127.0.0.1" and f["from"] == "host" for f in fw), "a port is forwarded beyond the host's loopback")
+check({(f["host"]["port"], f["guest"]["port"]) for f in fw} == {(x["host"], x["guest"]) for x in p["ports"].values()}, "forwardPorts differ from the port table")
+check({"hyperdx-ui", "clickhouse-http", "clickhouse-native", "ssh"} <= set(p["ports"]), f"ports: {sorted(p['ports'])}")
+# pinsToFill lists exactly the FILL: values of nix/pins.json.
+def walk(v, path=()):
+    if isinstance(v, dict):
+        for k, x in v.items(): yield from walk(x, path + (k,))
+    elif isinstance(v, list):
+        for i, x in enumerate(v): yield from walk(x, path + (str(i),))
+    elif isinstance(v, str) and v.startswith("FILL:"):
+        yield ".".join(path)
+pins = json.load(open("nix/pins.json"))
+expected = sorted(walk(pins))
+check(sorted(p["pinsToFill"]) == expected, f"pinsToFill {p['pinsToFill']} != {expected}")
+for key in expected:
+    node = pins
+    for part in key.split("."):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    check(len(node) > len("FILL: ") + 10, f"nix/pins.json {key} says FILL without the command that prints it")
+print(f"images logdemo/<component>:{version}; {len(fw)} forwarded ports; {len(expected)} pins to fill: {', '.join(expected)}")
+PY
+
+echo "-- values that break the interface are refused, with the reason"
+expect_refused() { # <what> <python edit> <text the error must contain>
+  values_stub "$scratch/bad.json" "$2"
+  if eval_project "$scratch/bad.json" 'p.preloadImages' >/dev/null 2>"$scratch/err"; then
+    fail "$1 was accepted"
+  fi
+  grep -q "$3" "$scratch/err" || { cat "$scratch/err" >&2; fail "$1: the error does not say '$3'"; }
+  echo "refused: $1"
+}
+expect_refused "a tag other than the workspace version" 'v["emitter"]["image"]["tag"] = "9.9.9"' "expected the workspace version $version"
+expect_refused "another repository" 'v["hyperdx"]["mongodb"]["image"]["repository"] = "mongo"' "expected logdemo/mongodb"
+expect_refused "pull policy other than Never" 'v["global"]["imagePullPolicy"] = "IfNotPresent"' "must be Never"
+expect_refused "a missing image" 'del v["fluent-bit"]' "fluent-bit.image is missing"
+
+echo "-- a value still to fill stops evaluation with the command that prints it"
+if eval_project "$scratch/good.json" 'p.hyperdx.hash' >/dev/null 2>"$scratch/err"; then
+  grep -q '"hyperdx": *{[^}]*"hash": *"FILL:' nix/pins.json && fail "hyperdx.hash is FILL but evaluated"
+else
+  grep -q "hyperdx.hash is not filled in yet. Run: nix flake prefetch" "$scratch/err" ||
+    { cat "$scratch/err" >&2; fail "the unfilled-pin error does not name the key and command"; }
+fi
+echo "unfilled pins report their command"
+
+echo "-- the repository's own values-nix.json"
+if [ -f charts/logdemo/values-nix.json ]; then
+  eval_project "$root/charts/logdemo/values-nix.json" 'map (i: i.ref) (builtins.attrValues p.images)' >"$scratch/refs.json"
+  echo "charts/logdemo/values-nix.json: $(cat "$scratch/refs.json")"
+else
+  echo "charts/logdemo/values-nix.json is not written yet; checked against the interface stub only"
+fi
+
+echo "-- versions the flake builds agree with the chart"
+"$python" - "$scratch/project.json" <<'PY'
+import json, os, sys
+import yaml
+p = json.load(open(sys.argv[1]))
+umbrella = "charts/logdemo/values.yaml"
+def load(path):
+    with open(path) as f:
+        return yaml.safe_load(f) or {}
+if not os.path.exists(umbrella):
+    print(f"{umbrella} is not written yet; nothing to compare")
+    sys.exit(0)
+def merged(sub):
+    # A subchart's effective values: its own values.yaml under the umbrella's section.
+    values = {}
+    path = f"charts/logdemo/charts/{sub}/values.yaml"
+    if os.path.exists(path):
+        values = load(path)
+    def deep(a, b):
+        for k, v in b.items():
+            a[k] = deep(a.get(k, {}), v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v
+        return a
+    return deep(values, load(umbrella).get(sub) or {})
+def tag(values, *path):
+    node = values
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            sys.exit(f"FAIL: the chart has no {'.'.join(path)} (docs/interfaces.md: per-image repository/tag values)")
+        node = node[key]
+    return str(node)
+hyperdx, clickhouse = merged("hyperdx"), merged("clickhouse")
+checks = [
+    ("HyperDX", tag(hyperdx, "image", "tag"), p["hyperdxVersion"], lambda chart, nix: chart == nix),
+    ("MongoDB", tag(hyperdx, "mongodb", "image", "tag"), p["mongodbTag"], lambda chart, nix: chart == nix),
+    ("ClickHouse", tag(clickhouse, "image", "tag"), p["clickhouse"]["series"], lambda chart, nix: chart.startswith(nix + ".") or chart == nix),
+]
+bad = [f"{name}: chart runs {chart}, nix/pins.json builds {nix}" for name, chart, nix, same in checks if not same(chart, nix)]
+if bad:
+    sys.exit("FAIL: " + "; ".join(bad))
+for name, chart, nix, _ in checks:
+    print(f"{name}: chart {chart}, flake {nix}")
+PY
+
+echo "nix suite passed"

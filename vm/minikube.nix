@@ -1,0 +1,200 @@
+# minikube with the "none" driver on containerd, offline.
+#
+# Why this driver and runtime (more in vm/README.md): the VM is already the isolation
+# boundary, so minikube runs Kubernetes directly on it; no nested VM, no kicbase container
+# image, and the Kubernetes binaries from nixpkgs run where they were built to run.
+# containerd is the runtime kubelet talks to natively (no cri-dockerd shim), and its image
+# store lives on the persistent /var, where the preload unit puts every image.
+#
+# minikube writes a few files where a conventional distribution keeps them; the units below
+# give it those places on NixOS without minikube needing the network:
+#   - /var/lib/minikube/binaries/v<version>: kubeadm, kubelet, kubectl from nixpkgs, so
+#     minikube finds them and downloads nothing;
+#   - /etc/containerd/config.toml: a writable copy containerd is started with, which minikube
+#     edits and restarts containerd on;
+#   - /etc/systemd/system and /lib/systemd/system: writable (an overlay on the read-only
+#     NixOS unit directory), where minikube puts kubelet.service and its drop-in.
+{
+  config,
+  lib,
+  pkgs,
+  logdemo,
+  ...
+}:
+let
+  inherit (logdemo) project;
+  kubernetesVersion = project.kubernetesVersion;
+  kubernetes = pkgs.kubernetes;
+  state = import ./state.nix;
+
+  pause = lib.findFirst (
+    image: image.name == "registry.k8s.io/pause"
+  ) (throw "nix/pins.json: controlPlane.images has no registry.k8s.io/pause") project.controlPlaneImages;
+
+  containerdSettings = {
+    version = 2;
+    plugins."io.containerd.grpc.v1.cri" = {
+      # The preloaded pause image, so containerd never pulls another one.
+      sandbox_image = pause.ref;
+      containerd.runtimes.runc = {
+        runtime_type = "io.containerd.runc.v2";
+        # kubelet follows systemd's cgroup driver on this machine; containerd must match.
+        options.SystemdCgroup = true;
+      };
+      cni = {
+        bin_dir = "/opt/cni/bin";
+        conf_dir = "/etc/cni/net.d";
+      };
+    };
+  };
+  containerdConfig = (pkgs.formats.toml { }).generate "containerd.toml" containerdSettings;
+
+  binaries = "/var/lib/minikube/binaries/v${kubernetesVersion}";
+in
+{
+  assertions = [
+    {
+      assertion = kubernetes.version == kubernetesVersion;
+      message = "nix/pins.json pins Kubernetes ${kubernetesVersion} but nixpkgs' kubernetes is ${kubernetes.version}: the binaries and the control-plane images must be the same version. Set kubernetes.version (and the control-plane tags, digests and hashes) for ${kubernetes.version}.";
+    }
+  ];
+
+  boot.kernelModules = [
+    "br_netfilter"
+    "overlay"
+  ];
+  boot.kernel.sysctl = {
+    "net.ipv4.ip_forward" = 1;
+    "net.bridge.bridge-nf-call-iptables" = 1;
+    "net.bridge.bridge-nf-call-ip6tables" = 1;
+  };
+
+  virtualisation.containerd = {
+    enable = true;
+    configFile = containerdConfig;
+    args.config = lib.mkForce "/etc/containerd/config.toml";
+  };
+  environment.etc."containerd/config.toml" = {
+    source = containerdConfig;
+    # A copy, not a link into the store: minikube edits it.
+    mode = "0644";
+  };
+
+  systemd.tmpfiles.rules = [
+    "d ${binaries} 0755 root root -"
+    "L+ ${binaries}/kubeadm - - - - ${kubernetes}/bin/kubeadm"
+    "L+ ${binaries}/kubelet - - - - ${kubernetes}/bin/kubelet"
+    "L+ ${binaries}/kubectl - - - - ${pkgs.kubectl}/bin/kubectl"
+    "d /opt/cni 0755 root root -"
+    "L+ /opt/cni/bin - - - - ${pkgs.cni-plugins}/bin"
+    "d ${state.dir} 0755 root root -"
+  ];
+
+  environment.systemPackages = [
+    pkgs.minikube
+    pkgs.kubectl
+    pkgs.kubernetes-helm
+    pkgs.cri-tools
+    pkgs.containerd
+  ];
+  environment.variables = {
+    KUBECONFIG = state.kubeconfig;
+    MINIKUBE_HOME = state.minikubeHome;
+  };
+
+  systemd.services.minikube-unit-dirs = {
+    description = "Writable systemd unit directories for the kubelet unit minikube writes";
+    before = [ "minikube.service" ];
+    path = [
+      pkgs.coreutils
+      pkgs.util-linux
+    ];
+    serviceConfig = {
+      Type = "oneshot";
+      RemainAfterExit = true;
+    };
+    script = ''
+      set -euo pipefail
+      units=$(readlink -f /etc/systemd/system)
+      if ! mountpoint -q "$units"; then
+        mkdir -p /run/logdemo-units/upper /run/logdemo-units/work
+        mount -t overlay overlay \
+          -o "lowerdir=$units,upperdir=/run/logdemo-units/upper,workdir=/run/logdemo-units/work" "$units"
+      fi
+      mkdir -p /lib/systemd
+      ln -sfn /etc/systemd/system /lib/systemd/system
+      # kubelet, as minikube starts it, needs NixOS's tools (mount, iptables, ...) on its PATH.
+      mkdir -p /etc/systemd/system/kubelet.service.d
+      printf '[Service]\nEnvironment=PATH=/run/current-system/sw/bin:/run/wrappers/bin\n' \
+        > /etc/systemd/system/kubelet.service.d/05-nixos-path.conf
+    '';
+  };
+
+  systemd.services.minikube = {
+    description = "minikube (driver none, containerd, Kubernetes v${kubernetesVersion}), offline";
+    wantedBy = [ "multi-user.target" ];
+    requires = [
+      "containerd.service"
+      "logdemo-preload.service"
+      "minikube-unit-dirs.service"
+    ];
+    after = [
+      "containerd.service"
+      "logdemo-preload.service"
+      "minikube-unit-dirs.service"
+      "network-online.target"
+    ];
+    wants = [ "network-online.target" ];
+    path = with pkgs; [
+      minikube
+      kubectl
+      containerd
+      cri-tools
+      runc
+      conntrack-tools
+      socat
+      ethtool
+      iptables
+      iproute2
+      util-linux
+      kmod
+      coreutils
+      findutils
+      gnugrep
+      gnused
+      gawk
+      systemd
+      "/run/wrappers"
+    ];
+    environment = {
+      HOME = "/root";
+      MINIKUBE_HOME = state.minikubeHome;
+      KUBECONFIG = state.kubeconfig;
+      MINIKUBE_WANTUPDATENOTIFICATION = "false";
+      MINIKUBE_IN_STYLE = "false";
+    };
+    serviceConfig = {
+      Type = "oneshot";
+      RemainAfterExit = true;
+      TimeoutStartSec = "30min";
+    };
+    # --preload=false: the preload tarball would be a download; the images are already in
+    # containerd and the binaries in ${binaries}.
+    script = ''
+      set -euo pipefail
+      minikube start \
+        --driver=none \
+        --container-runtime=containerd \
+        --kubernetes-version=v${kubernetesVersion} \
+        --preload=false \
+        --cni=bridge \
+        --interactive=false \
+        --wait=all \
+        --wait-timeout=15m
+      kubectl get nodes -o wide
+    '';
+    preStop = ''
+      minikube stop || echo "minikube stop failed; the VM is shutting down anyway" >&2
+    '';
+  };
+}
