@@ -1,0 +1,89 @@
+-- Proves the pipeline end to end on the rows themselves: run by `helm test` as the reader
+-- user, and by the repository's data-path tests against the same rows the real emitter
+-- and Lua filter produce.
+--
+-- Query parameters (clickhouse client --param_<name>=...):
+--   database, logs_table  Identifier     where the rows are
+--   service               String         ServiceName of the emitter's rows
+--   min, max              Int64          the emitter's configured number range
+--   words                 Array(String)  the emitter's configured words, e.g. ['alpha','beta']
+--
+-- One statement: it prints one row per check (check, status, detail) when every check
+-- passes, and otherwise fails with that same report, naming the failed checks, so the
+-- client exits non-zero. No rows yet is a failure (the helm test retries).
+--
+-- Ticks are counted per emitter process, a container: (k8s.pod.uid, container.id).
+-- `count` starts at 1 and rises by 1 per tick, so within a process any missing value
+-- between the smallest and largest stored is a lost line, and any repeat a duplicate.
+
+WITH
+    (
+        -- ifNull: with no rows at all, sums over Nullable columns are NULL, not 0.
+        SELECT tuple(
+            ifNull(sum(ticks), 0),
+            count(),
+            ifNull(sum(bad_severity), 0),
+            ifNull(sum(bad_count), 0),
+            ifNull(sum(bad_number), 0),
+            ifNull(sum(bad_word), 0),
+            ifNull(sum(missing), 0),
+            ifNull(sum(duplicated), 0),
+            ifNull(sum(rows), 0))
+        FROM
+        (
+            SELECT
+                countIf(is_tick) AS ticks,
+                count() AS rows,
+                countIf(SeverityNumber = 0
+                    OR SeverityNumber != transform(SeverityText,
+                        ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'],
+                        [1, 5, 9, 13, 17, 21], 0)) AS bad_severity,
+                countIf(is_tick AND seq IS NULL) AS bad_count,
+                countIf(is_tick AND (num IS NULL OR num < {min:Int64} OR num > {max:Int64})) AS bad_number,
+                countIf(is_tick AND NOT has({words:Array(String)}, LogAttributes['word'])) AS bad_word,
+                if(ticks = 0, 0, toInt64(maxIf(seq, is_tick)) - toInt64(minIf(seq, is_tick)) + 1
+                    - toInt64(uniqExactIf(seq, is_tick AND seq IS NOT NULL))) AS missing,
+                countIf(is_tick AND seq IS NOT NULL) - uniqExactIf(seq, is_tick AND seq IS NOT NULL) AS duplicated
+            FROM
+            (
+                SELECT
+                    ResourceAttributes['k8s.pod.uid'] AS pod_uid,
+                    ResourceAttributes['container.id'] AS container_id,
+                    SeverityText,
+                    SeverityNumber,
+                    LogAttributes,
+                    Body = 'tick' AS is_tick,
+                    toUInt64OrNull(LogAttributes['count']) AS seq,
+                    toInt64OrNull(LogAttributes['number']) AS num
+                FROM {database:Identifier}.{logs_table:Identifier}
+                WHERE ServiceName = {service:String}
+            )
+            GROUP BY pod_uid, container_id
+        )
+    ) AS r,
+    [
+        ('rows_arrived', r.1 > 0,
+            concat(toString(r.1), ' ticks from ', toString(r.2), ' processes')),
+        ('severity_mapped', r.3 = 0,
+            concat(toString(r.3), ' of ', toString(r.9), ' rows with a severity number not matching the text')),
+        ('count_present', r.4 = 0,
+            concat(toString(r.4), ' ticks without an integer count')),
+        ('number_in_range', r.5 = 0,
+            concat(toString(r.5), ' ticks with number outside [', toString({min:Int64}), ', ', toString({max:Int64}), ']')),
+        ('word_in_set', r.6 = 0,
+            concat(toString(r.6), ' ticks with a word outside ', toString({words:Array(String)}))),
+        ('no_gap', r.7 = 0,
+            concat(toString(r.7), ' count values missing')),
+        ('no_duplicate', r.8 = 0,
+            concat(toString(r.8), ' count values stored more than once'))
+    ] AS checks,
+    arrayFilter(c -> NOT c.2, checks) AS failed,
+    arrayStringConcat(arrayMap(c -> concat(c.1, ': ', if(c.2, 'ok', 'FAILED'), ' (', c.3, ')'), checks), '; ') AS report
+SELECT
+    c.1 AS check,
+    if(c.2, 'ok', 'FAILED') AS status,
+    c.3 AS detail
+FROM system.one
+ARRAY JOIN checks AS c
+WHERE throwIf(length(failed) > 0,
+    concat('pipeline check failed: ', arrayStringConcat(arrayMap(c -> c.1, failed), ', '), '. Report: ', report)) = 0;
