@@ -5,7 +5,6 @@
   runCommand,
   emitter,
   src,
-  cargo,
   rustfmt,
   clippy,
   rustPlatform,
@@ -14,31 +13,30 @@
   git,
 }:
 let
-  repo = src;
   python = python3.withPackages (ps: [ ps.pyyaml ]);
+
+  # A cargo command over the emitter's sources with its vendored dependencies (offline).
+  cargoCheck =
+    name: tools: command:
+    rustPlatform.buildRustPackage {
+      pname = "logdemo-rust-${name}";
+      inherit (emitter) version src cargoDeps;
+      nativeBuildInputs = tools;
+      buildPhase = command;
+      doCheck = false;
+      installPhase = "touch $out";
+    };
 in
 {
   inherit emitter;
 
-  rust-fmt = runCommand "logdemo-rust-fmt" { nativeBuildInputs = [ cargo rustfmt ]; } ''
-    cd ${repo}
-    cargo fmt --all --check
-    touch $out
-  '';
-
-  rust-clippy = rustPlatform.buildRustPackage {
-    pname = "logdemo-clippy";
-    inherit (emitter) version src cargoDeps;
-    nativeBuildInputs = [ clippy ];
-    buildPhase = "cargo clippy --offline --workspace --all-targets -- -D warnings";
-    doCheck = false;
-    installPhase = "touch $out";
-  };
+  rust-fmt = cargoCheck "fmt" [ rustfmt ] "cargo fmt --all --check";
+  rust-clippy = cargoCheck "clippy" [ clippy ] "cargo clippy --offline --workspace --all-targets -- -D warnings";
 
   # scripts/suites/40-nix.sh: every .nix file parses, the pure Nix evaluates, versions agree.
   nix-suite = runCommand "logdemo-nix-suite" { nativeBuildInputs = [ nix python git ]; } ''
     export NIX_STATE_DIR=$TMPDIR/nix-state NIX_REMOTE=local?root=$TMPDIR/nix-root
-    cp -r ${repo} repo && chmod -R u+w repo && cd repo
+    cp -r ${src} repo && chmod -R u+w repo && cd repo
     git init -q && git add -A
     LOGDEMO_ROOT=$PWD bash scripts/suites/40-nix.sh
     touch $out

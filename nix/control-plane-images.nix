@@ -14,7 +14,7 @@ let
     path = dockerTools.pullImage {
       imageName = image.name;
       imageDigest = image.digest;
-      inherit (image) hash;
+      sha256 = image.hash;
       finalImageName = image.name;
       finalImageTag = image.tag;
       os = "linux";

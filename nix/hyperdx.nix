@@ -52,11 +52,18 @@ stdenv.mkDerivation (finalAttrs: {
     NEXT_OUTPUT_STANDALONE = "true";
     NEXT_PUBLIC_IS_LOCAL_MODE = "false";
     NX_DAEMON = "false";
+    # nixpkgs' Yarn (the one the offline cache was made for), and no network: a missing
+    # package fails the build instead of being fetched.
+    YARN_IGNORE_PATH = "1";
+    YARN_ENABLE_NETWORK = "0";
   };
 
   postPatch = ''
-    # The age gate asks the npm registry about every package; the build is offline.
-    sed -i -e '/^npmMinimalAgeGate:/d' .yarnrc.yml
+    # Upstream's .yarnrc.yml also sets an npm age gate (a registry query per package, and
+    # keys an older Yarn rejects) and its own Yarn release; offline, with nixpkgs' Yarn, only
+    # the linker setting matters.
+    grep -qx 'nodeLinker: node-modules' .yarnrc.yml
+    echo 'nodeLinker: node-modules' > .yarnrc.yml
 
     fonts=packages/app/src/fonts.ts
     grep -q "next/font/google" $fonts

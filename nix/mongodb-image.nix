@@ -8,7 +8,7 @@
 dockerTools.pullImage {
   inherit (project.mongodb) imageName;
   imageDigest = project.mongodb.digest;
-  hash = project.mongodb.hash;
+  sha256 = project.mongodb.hash;
   finalImageName = project.images.mongodb.name;
   finalImageTag = project.images.mongodb.tag;
   os = "linux";

@@ -39,7 +39,8 @@ let
     text = ''
       echo "== units (journalctl -u <unit> for the details)"
       for unit in containerd logdemo-preload minikube logdemo-deploy logdemo-port-forward; do
-        printf '  %-22s %s\n' "$unit" "$(systemctl is-active "$unit" || true)"
+        # is-active prints the state and fails unless it is "active"; the state is the point.
+        printf '  %-22s %s\n' "$unit" "$(systemctl is-active "$unit")"
       done
       echo
       echo "== minikube"
@@ -50,7 +51,7 @@ let
       echo
       echo "== helm release ${release}"
       if helm status ${release} >/dev/null 2>&1; then
-        helm status ${release} --show-desc | head -n 8
+        helm status ${release} --show-desc
         echo
         echo "== how to log in (the chart's notes)"
         helm get notes ${release}
