@@ -13,13 +13,13 @@ let
 in
 dockerTools.buildLayeredImage {
   inherit (image) name tag;
-  contents = [
-    clickhouse
-    dockerTools.caCertificates
-  ];
+  contents = [ dockerTools.caCertificates ];
+  # Only the binary: the package's own etc/clickhouse-server (a full sample configuration)
+  # would otherwise be linked in, read-only, where the minimal one goes.
   extraCommands = ''
-    mkdir -p etc/clickhouse-server/config.d etc/clickhouse-server/users.d var/lib/clickhouse tmp
+    mkdir -p bin etc/clickhouse-server/config.d etc/clickhouse-server/users.d var/lib/clickhouse tmp
     chmod 1777 tmp
+    ln -s ${clickhouse}/bin/clickhouse bin/clickhouse
     cp ${./clickhouse/config.xml} etc/clickhouse-server/config.xml
     cp ${./clickhouse/users.xml} etc/clickhouse-server/users.xml
     # The server looks its user up by uid; give it a name.

@@ -29,7 +29,7 @@ dockerTools.buildLayeredImage {
   extraCommands = ''
     mkdir -p etc/local tmp
     chmod 1777 tmp
-    ln -s bash bin/sh
+    [ -e bin/sh ] || ln -s bash bin/sh
     cp -r ${hyperdx}/app app
     cp ${hyperdx}/etc/local/entry.sh ${hyperdx}/etc/local/refresh-env.js etc/local/
     echo 'root:x:0:0:root:/root:/bin/sh' > etc/passwd

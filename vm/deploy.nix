@@ -12,13 +12,7 @@ let
   state = import ./state.nix;
   release = "logdemo";
 
-  environment = {
-    HOME = "/root";
-    KUBECONFIG = state.kubeconfig;
-    HELM_CACHE_HOME = "${state.helmHome}/cache";
-    HELM_CONFIG_HOME = "${state.helmHome}/config";
-    HELM_DATA_HOME = "${state.helmHome}/data";
-  };
+  unitEnvironment = state.environment;
 
   # One VM port per line, for each forwarded port that reaches the cluster (SSH does not).
   forwards = lib.concatMapStrings (p: "${toString p.guest}\n") (
@@ -33,9 +27,7 @@ let
       pkgs.kubectl
       pkgs.kubernetes-helm
     ];
-    runtimeEnv = environment // {
-      MINIKUBE_HOME = state.minikubeHome;
-    };
+    runtimeEnv = unitEnvironment;
     text = ''
       echo "== units (journalctl -u <unit> for the details)"
       for unit in containerd logdemo-preload minikube logdemo-deploy logdemo-port-forward; do
@@ -85,7 +77,7 @@ in
       pkgs.kubernetes-helm
       pkgs.coreutils
     ];
-    inherit environment;
+    environment = unitEnvironment;
     serviceConfig = {
       Type = "oneshot";
       RemainAfterExit = true;
@@ -115,7 +107,7 @@ in
       pkgs.gawk
       pkgs.coreutils
     ];
-    inherit environment;
+    environment = unitEnvironment;
     serviceConfig = {
       Restart = "always";
       RestartSec = "10s";

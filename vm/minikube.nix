@@ -50,6 +50,22 @@ let
   containerdConfig = (pkgs.formats.toml { }).generate "containerd.toml" containerdSettings;
 
   binaries = "/var/lib/minikube/binaries/v${kubernetesVersion}";
+
+  # What minikube, kubeadm and kubelet call out to.
+  kubeTools = with pkgs; [
+    minikube
+    kubectl
+    cri-tools
+    containerd
+    runc
+    conntrack-tools
+    iptables
+    socat
+    ethtool
+    iproute2
+    util-linux
+    kmod
+  ];
 in
 {
   assertions = [
@@ -90,16 +106,10 @@ in
     "d ${state.dir} 0755 root root -"
   ];
 
-  environment.systemPackages = [
-    pkgs.minikube
-    pkgs.kubectl
-    pkgs.kubernetes-helm
-    pkgs.cri-tools
-    pkgs.containerd
-  ];
+  # On the system PATH, which kubelet gets through the drop-in below, and on minikube's.
+  environment.systemPackages = kubeTools ++ [ pkgs.kubernetes-helm ];
   environment.variables = {
-    KUBECONFIG = state.kubeconfig;
-    MINIKUBE_HOME = state.minikubeHome;
+    inherit (state.environment) KUBECONFIG MINIKUBE_HOME;
   };
 
   systemd.services.minikube-unit-dirs = {
@@ -145,31 +155,16 @@ in
       "network-online.target"
     ];
     wants = [ "network-online.target" ];
-    path = with pkgs; [
-      minikube
-      kubectl
-      containerd
-      cri-tools
-      runc
-      conntrack-tools
-      socat
-      ethtool
-      iptables
-      iproute2
-      util-linux
-      kmod
-      coreutils
-      findutils
-      gnugrep
-      gnused
-      gawk
-      systemd
+    path = kubeTools ++ [
+      pkgs.coreutils
+      pkgs.findutils
+      pkgs.gnugrep
+      pkgs.gnused
+      pkgs.gawk
+      pkgs.systemd
       "/run/wrappers"
     ];
-    environment = {
-      HOME = "/root";
-      MINIKUBE_HOME = state.minikubeHome;
-      KUBECONFIG = state.kubeconfig;
+    environment = state.environment // {
       MINIKUBE_WANTUPDATENOTIFICATION = "false";
       MINIKUBE_IN_STYLE = "false";
     };

@@ -1,8 +1,14 @@
-# Where the VM keeps minikube's state: on the persistent /var, so a restarted VM finds its
-# cluster again. Read by the minikube, deploy and status parts.
+# Where the VM keeps minikube's and helm's state: on the persistent /var, so a restarted VM
+# finds its cluster again. The environment every unit and the status command run with.
 rec {
   dir = "/var/lib/logdemo";
-  minikubeHome = "${dir}/minikube";
   kubeconfig = "${dir}/kubeconfig";
-  helmHome = "${dir}/helm";
+  environment = {
+    HOME = "/root";
+    KUBECONFIG = kubeconfig;
+    MINIKUBE_HOME = "${dir}/minikube";
+    HELM_CACHE_HOME = "${dir}/helm/cache";
+    HELM_CONFIG_HOME = "${dir}/helm/config";
+    HELM_DATA_HOME = "${dir}/helm/data";
+  };
 }
