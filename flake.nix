@@ -91,7 +91,7 @@
 
       formatter.${system} = pkgs.nixfmt;
 
-      # The values of nix/pins.json that are still to be filled in: `nix eval .#pinsToFill`.
-      pinsToFill = project.pinsToFill;
+      # The values of nix/pins.json that are still to be filled in: `nix eval .#lib.pinsToFill`.
+      lib.pinsToFill = project.pinsToFill;
     };
 }

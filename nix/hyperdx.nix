@@ -56,6 +56,9 @@ stdenv.mkDerivation (finalAttrs: {
     # package fails the build instead of being fetched.
     YARN_IGNORE_PATH = "1";
     YARN_ENABLE_NETWORK = "0";
+    # Install scripts that phone home would only fail their request.
+    SCARF_ANALYTICS = "false";
+    DO_NOT_TRACK = "1";
   };
 
   postPatch = ''

@@ -191,6 +191,10 @@ in
   # control plane's.
   preloadImages = attrValues images ++ controlPlaneImages;
 
+  # The VM ports that lead into the cluster (the port-forward unit relays each to the
+  # Service exposing the same port); SSH ends at the VM itself.
+  clusterPorts = map (p: p.guest) (attrValues (removeAttrs ports [ "ssh" ]));
+
   # microvm.nix's forwardPorts, from the table above. Bound to the host's loopback only:
   # the VM has a demo root password and ClickHouse speaks plain HTTP.
   forwardPorts = map (p: {

@@ -14,10 +14,8 @@ let
 
   unitEnvironment = state.environment;
 
-  # One VM port per line, for each forwarded port that reaches the cluster (SSH does not).
-  forwards = lib.concatMapStrings (p: "${toString p.guest}\n") (
-    lib.attrValues (lib.filterAttrs (name: _: name != "ssh") project.ports)
-  );
+  # One VM port per line.
+  forwards = lib.concatMapStrings (port: "${toString port}\n") project.clusterPorts;
 
   status = pkgs.writeShellApplication {
     name = "logdemo-status";

@@ -14,7 +14,12 @@ trap 'rm -rf "$scratch"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # Debian's nix-bin warns on every call that the nixbld group is absent; evaluation needs none.
-nixq() { "$@" 2> >(grep -v "build-users-group" >&2); }
+nixq() {
+  local rc=0
+  "$@" 2>"$scratch/nix-stderr" || rc=$?
+  sed '/build-users-group/d' "$scratch/nix-stderr" >&2
+  return $rc
+}
 
 echo "-- every tracked .nix file parses"
 mapfile -t nix_files < <(git ls-files '*.nix')
@@ -89,7 +94,13 @@ PY
 
 echo "-- image names and tags come from values-nix.json and the Cargo.toml version"
 values_stub "$scratch/good.json"
-eval_project "$scratch/good.json" '{ inherit (p) version images forwardPorts ports pinsToFill clickhouse; hyperdxVersion = p.hyperdx.version; mongodbTag = p.mongodb.tag; names = map p.containerdName [ "mongo" "logdemo/emitter" "registry.k8s.io/pause" ]; }' >"$scratch/project.json"
+eval_project "$scratch/good.json" '{
+  inherit (p) version images forwardPorts ports clusterPorts pinsToFill clickhouse;
+  hyperdxVersion = p.hyperdx.version;
+  mongodbTag = p.mongodb.tag;
+  names = map p.containerdName [ "mongo" "logdemo/emitter" "registry.k8s.io/pause" ];
+  preload = map (i: i.name) p.preloadImages;
+}' >"$scratch/project.json"
 "$python" - "$scratch/project.json" "$version" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1])); version = sys.argv[2]
@@ -108,6 +119,13 @@ check(len(fw) == len(p["ports"]) and len({f["host"]["port"] for f in fw}) == len
 check(all(f["host"]["address"] == "127.0.0.1" and f["from"] == "host" for f in fw), "a port is forwarded beyond the host's loopback")
 check({(f["host"]["port"], f["guest"]["port"]) for f in fw} == {(x["host"], x["guest"]) for x in p["ports"].values()}, "forwardPorts differ from the port table")
 check({"hyperdx-ui", "clickhouse-http", "clickhouse-native", "ssh"} <= set(p["ports"]), f"ports: {sorted(p['ports'])}")
+check(sorted(p["clusterPorts"]) == [3000, 8123, 9000], f"ports relayed into the cluster: {p['clusterPorts']}")
+# Preloaded: the five logdemo images and every control-plane image, each once.
+control_plane = [i["name"] for i in json.load(open("nix/pins.json"))["controlPlane"]["images"]]
+expected_preload = sorted([f"logdemo/{c}" for c in p["images"]] + control_plane)
+check(sorted(p["preload"]) == expected_preload, f"preloaded images {sorted(p['preload'])} != {expected_preload}")
+check({"registry.k8s.io/kube-apiserver", "registry.k8s.io/etcd", "registry.k8s.io/pause", "registry.k8s.io/coredns/coredns",
+       "gcr.io/k8s-minikube/storage-provisioner"} <= set(control_plane), "a control-plane image is missing from nix/pins.json")
 # pinsToFill lists exactly the FILL: values of nix/pins.json.
 def walk(v, path=()):
     if isinstance(v, dict):
@@ -124,7 +142,7 @@ for key in expected:
     for part in key.split("."):
         node = node[int(part)] if isinstance(node, list) else node[part]
     check(len(node) > len("FILL: ") + 10, f"nix/pins.json {key} says FILL without the command that prints it")
-print(f"images logdemo/<component>:{version}; {len(fw)} forwarded ports; {len(expected)} pins to fill: {', '.join(expected)}")
+print(f"images logdemo/<component>:{version}; {len(p['preload'])} images to preload; {len(fw)} forwarded ports; {len(expected)} pins to fill: {', '.join(expected)}")
 PY
 
 echo "-- values that break the interface are refused, with the reason"
@@ -149,6 +167,39 @@ else
     { cat "$scratch/err" >&2; fail "the unfilled-pin error does not name the key and command"; }
 fi
 echo "unfilled pins report their command"
+
+echo "-- the flake's outputs have the promised shape (evaluated lazily, with stub inputs)"
+nixq nix-instantiate --eval --strict --json -E '
+  let
+    flake = import ./flake.nix;
+    # nixpkgs and microvm are never forced here: only names and the pure parts are read.
+    out = flake.outputs { self = out; nixpkgs = { }; microvm = { }; };
+    system = "x86_64-linux";
+  in {
+    outputs = builtins.attrNames out;
+    packages = builtins.attrNames out.packages.${system};
+    hosts = builtins.attrNames out.nixosConfigurations;
+    shells = builtins.attrNames out.devShells.${system};
+    pinsToFill = out.lib.pinsToFill;
+  }' >"$scratch/outputs.json"
+"$python" - "$scratch/outputs.json" "$scratch/project.json" <<'PY'
+import json, sys
+out = json.load(open(sys.argv[1])); project = json.load(open(sys.argv[2]))
+want = {
+    "outputs": ["checks", "devShells", "formatter", "lib", "nixosConfigurations", "packages"],
+    "packages": sorted(["emitter", "emitter-image", "fluent-bit", "fluent-bit-upstream", "fluent-bit-image",
+                        "clickhouse", "clickhouse-image", "hyperdx", "hyperdx-image", "mongodb-image",
+                        "control-plane-images", "microvm", "default"]),
+    "hosts": ["logdemo-vm"],
+    "shells": ["default"],
+}
+for key, expected in want.items():
+    if sorted(out[key]) != expected:
+        sys.exit(f"FAIL: flake {key} are {sorted(out[key])}, expected {expected}")
+if out["pinsToFill"] != project["pinsToFill"]:
+    sys.exit("FAIL: the flake's lib.pinsToFill differs from nix/project.nix's")
+print("outputs:", ", ".join(out["outputs"]), "| packages:", ", ".join(sorted(out["packages"])))
+PY
 
 echo "-- the repository's own values-nix.json"
 if [ -f charts/logdemo/values-nix.json ]; then
