@@ -72,7 +72,7 @@ stdenv.mkDerivation (finalAttrs: {
     grep -q "next/font/google" $fonts
     font() { # font <export name> <css variable> <file name pattern>
       local file
-      file=$(find ${lib.concatMapStringsSep " " (p: "${p}/share/fonts") fontPackages} -name "$3" | sort | head -n1)
+      file=$(find ${lib.concatMapStringsSep " " (p: "${p}/share/fonts") fontPackages} -name "$3" | sort | sed -n 1p)
       [ -n "$file" ] || { echo "no font file matching $3 in the font packages" >&2; exit 1; }
       cp "$file" "packages/app/src/$(basename "$file")"
       printf "export const %s = localFont({ src: './%s', variable: '%s', display: 'swap' });\n" \
