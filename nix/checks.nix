@@ -1,44 +1,59 @@
-# `nix flake check`: the parts of the repository's test suites that run inside the build
-# sandbox (no network, no cluster). The emitter's own tests run in its build; the Nix suite
-# runs as is; formatting and lints run on the Rust sources.
+# `nix flake check`: the repository's test suites that can run inside the build sandbox (no
+# network, no cluster), run as `scripts/test` runs them, on a copy of the repository.
+# The suites that need packages nixpkgs does not carry (chdb from PyPI, the offline
+# Kubernetes schemas of kubernetes-validate) run through scripts/test only.
 {
   runCommand,
-  emitter,
-  src,
+  rustPlatform,
   rustfmt,
   clippy,
-  rustPlatform,
   nix,
   python3,
   git,
+  emitter,
+  src,
 }:
 let
-  python = python3.withPackages (ps: [ ps.pyyaml ]);
-
-  # A cargo command over the emitter's sources with its vendored dependencies (offline).
-  cargoCheck =
-    name: tools: command:
-    rustPlatform.buildRustPackage {
-      pname = "logdemo-rust-${name}";
-      inherit (emitter) version src cargoDeps;
-      nativeBuildInputs = tools;
-      buildPhase = command;
-      doCheck = false;
-      installPhase = "touch $out";
-    };
+  runSuite = name: ''
+    runHook preBuild
+    LOGDEMO_ROOT=$PWD bash scripts/suites/${name}.sh
+    runHook postBuild
+  '';
 in
 {
+  # The static build, with the workspace's tests run inside it.
   inherit emitter;
 
-  rust-fmt = cargoCheck "fmt" [ rustfmt ] "cargo fmt --all --check";
-  rust-clippy = cargoCheck "clippy" [ clippy ] "cargo clippy --offline --workspace --all-targets -- -D warnings";
+  # cargo fmt, clippy and test, offline against the dependencies vendored from Cargo.lock.
+  suite-rust = rustPlatform.buildRustPackage {
+    pname = "logdemo-suite-rust";
+    inherit (emitter) version cargoDeps;
+    inherit src;
+    nativeBuildInputs = [
+      rustfmt
+      clippy
+    ];
+    buildPhase = runSuite "10-rust";
+    doCheck = false;
+    installPhase = "touch $out";
+  };
 
-  # scripts/suites/40-nix.sh: every .nix file parses, the pure Nix evaluates, versions agree.
-  nix-suite = runCommand "logdemo-nix-suite" { nativeBuildInputs = [ nix python git ]; } ''
-    export NIX_STATE_DIR=$TMPDIR/nix-state NIX_REMOTE=local?root=$TMPDIR/nix-root
-    cp -r ${src} repo && chmod -R u+w repo && cd repo
-    git init -q && git add -A
-    LOGDEMO_ROOT=$PWD bash scripts/suites/40-nix.sh
-    touch $out
-  '';
+  # Every .nix file parses, the pure Nix evaluates, the versions agree with the chart.
+  suite-nix =
+    runCommand "logdemo-suite-nix"
+      {
+        nativeBuildInputs = [
+          nix
+          git
+          (python3.withPackages (ps: [ ps.pyyaml ]))
+        ];
+      }
+      ''
+        export NIX_STATE_DIR=$TMPDIR/nix-state NIX_REMOTE=local?root=$TMPDIR/nix-root
+        cp -r ${src} repo && chmod -R u+w repo && cd repo
+        # The suite lists the tracked .nix files.
+        git init -q && git add -A
+        ${runSuite "40-nix"}
+        touch $out
+      '';
 }
