@@ -4,6 +4,7 @@
 # front, so it is PID 1 and gets the SIGTERM Kubernetes sends.
 {
   dockerTools,
+  busybox,
   clickhouse,
   project,
 }:
@@ -13,9 +14,14 @@ let
 in
 dockerTools.buildLayeredImage {
   inherit (image) name tag;
-  contents = [ dockerTools.caCertificates ];
-  # Only the binary: the package's own etc/clickhouse-server (a full sample configuration)
-  # would otherwise be linked in, read-only, where the minimal one goes.
+  # A shell and wget, as in the upstream image, for the chart's schema Job and test pods
+  # (`sh -c 'until clickhouse client ...'`). Of ClickHouse only the binary: the package's own
+  # etc/clickhouse-server (a full sample configuration) would otherwise be linked in,
+  # read-only, where the minimal one goes.
+  contents = [
+    busybox
+    dockerTools.caCertificates
+  ];
   extraCommands = ''
     mkdir -p bin etc/clickhouse-server/config.d etc/clickhouse-server/users.d var/lib/clickhouse tmp
     chmod 1777 tmp

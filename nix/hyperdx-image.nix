@@ -7,8 +7,7 @@
 # rewrites the UI's public/__ENV.js from the NEXT_PUBLIC_* variables of the container.
 {
   dockerTools,
-  bash,
-  coreutils,
+  busybox,
   nodejs_22,
   hyperdx,
   project,
@@ -19,9 +18,10 @@ let
 in
 dockerTools.buildLayeredImage {
   inherit (image) name tag;
+  # busybox is the upstream image's userland too (node on Alpine): sh runs the entrypoint,
+  # and the chart's scripts find wget and friends.
   contents = [
-    bash
-    coreutils
+    busybox
     nodejs_22
     dockerTools.caCertificates
     dockerTools.usrBinEnv
@@ -29,8 +29,8 @@ dockerTools.buildLayeredImage {
   extraCommands = ''
     mkdir -p etc/local tmp
     chmod 1777 tmp
-    [ -e bin/sh ] || ln -s bash bin/sh
     cp -r ${hyperdx}/app app
+    chmod -R u+w app
     cp ${hyperdx}/etc/local/entry.sh ${hyperdx}/etc/local/refresh-env.js etc/local/
     echo 'root:x:0:0:root:/root:/bin/sh' > etc/passwd
     echo 'node:x:${uid}:${uid}:node:/app:/bin/sh' >> etc/passwd
