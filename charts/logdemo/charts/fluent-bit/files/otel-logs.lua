@@ -345,12 +345,10 @@ local function line_fields(record)
   return any and fields or nil
 end
 
+-- docker's json-file keeps the newline that ended the line (CRI does not): drop it, so
+-- the Body is the same on either runtime.
 local function strip_newline(s)
-  local last = byte(s, -1)
-  if last == 10 then
-    s = sub(s, 1, -2)
-    if byte(s, -1) == 13 then s = sub(s, 1, -2) end
-  end
+  if byte(s, -1) == 10 then return sub(s, 1, -2) end
   return s
 end
 
