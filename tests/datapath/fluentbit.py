@@ -1,0 +1,257 @@
+"""What happens to a container's stdout line before and after the chart's Lua filter.
+
+Models, in order: the container runtime writing the line to its log file (CRI for
+containerd/cri-o, json-file for docker); fluent-bit's tail input with `multiline.parser
+docker, cri` (which rejoins lines the runtime split); the kubernetes filter (metadata,
+Merge_Log settings read from the chart's fluent-bit.yaml); then the real Lua filter under
+LuaJIT through lua_harness.lua, with fluent-bit's calling convention. The output is the
+JSONEachRow body fluent-bit's http output posts to ClickHouse.
+
+Strings are Python `str`; bytes that are not UTF-8 travel as surrogate escapes
+(`errors="surrogateescape"`), so invalid input reaches the filter byte for byte.
+"""
+
+import functools
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+CHART = ROOT / "charts" / "logdemo"
+FLUENT_BIT_CONFIG = CHART / "charts" / "fluent-bit" / "files" / "fluent-bit.yaml"
+LUA_FILTER = CHART / "charts" / "fluent-bit" / "files" / "otel-logs.lua"
+SCHEMA_SQL = CHART / "charts" / "clickhouse" / "files" / "schema.sql"
+CHECK_SQL = CHART / "files" / "pipeline-check.sql"
+HARNESS = HERE / "lua_harness.lua"
+
+# Container runtimes split a line longer than this into partial records.
+RUNTIME_LINE_LIMIT = 16 * 1024
+TAG_PREFIX = "kube.var.log.containers."
+
+
+@functools.cache
+def pipeline_config():
+    """The chart's fluent-bit.yaml, parsed (once per run: treat it as read-only)."""
+    with open(FLUENT_BIT_CONFIG, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def plugin(kind, name):
+    """The one plugin of `kind` ("inputs", "filters", "outputs") named `name`."""
+    found = [p for p in pipeline_config()["pipeline"][kind] if p.get("name") == name]
+    assert len(found) == 1, f"expected one {name} in pipeline.{kind}, found {len(found)}"
+    return found[0]
+
+
+def _on(value):
+    return str(value).lower() in ("on", "true", "yes", "1")
+
+
+def lua_entry():
+    """The function the chart's lua filter calls."""
+    return plugin("filters", "lua")["call"]
+
+
+@functools.cache
+def merge_settings():
+    """(merge_log, merge_log_key, keep_log) of the chart's kubernetes filter."""
+    k8s = plugin("filters", "kubernetes")
+    return _on(k8s.get("merge_log", "off")), k8s.get("merge_log_key"), _on(k8s.get("keep_log", "on"))
+
+
+def rfc3339nano(time_ns):
+    """Go's time.RFC3339Nano in UTC, as containerd and docker write it (trailing zeros cut)."""
+    sec, nsec = divmod(time_ns, 1_000_000_000)
+    import datetime as dt
+
+    stamp = dt.datetime.fromtimestamp(sec, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    frac = f"{nsec:09d}".rstrip("0")
+    return stamp + (f".{frac}" if frac else "") + "Z"
+
+
+def _chunks(text):
+    raw = text.encode("utf-8", "surrogateescape")
+    if not raw:
+        return [""]
+    return [raw[i : i + RUNTIME_LINE_LIMIT].decode("utf-8", "surrogateescape")
+            for i in range(0, len(raw), RUNTIME_LINE_LIMIT)]
+
+
+def container_log_bytes(fmt, time_ns, stream, text):
+    """The bytes the runtime appends to the container's log file for one stdout line."""
+    stamp = rfc3339nano(time_ns)
+    parts = _chunks(text)
+    out = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if fmt == "cri":
+            out.append(f"{stamp} {stream} {'F' if last else 'P'} {part}\n")
+        elif fmt == "docker":
+            entry = {"log": part + ("\n" if last else ""), "stream": stream, "time": stamp}
+            out.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
+        else:
+            raise ValueError(f"unknown container log format {fmt!r}")
+    return "".join(out).encode("utf-8", "surrogateescape")
+
+
+def tail_record(fmt, time_ns, stream, text):
+    """The record tail emits for one line, after the multiline parser rejoined partials."""
+    stamp = rfc3339nano(time_ns)
+    if fmt == "cri":
+        return {"time": stamp, "stream": stream, "_p": "F", "log": text}
+    if fmt == "docker":
+        return {"log": text + "\n", "stream": stream, "time": stamp}
+    raise ValueError(f"unknown container log format {fmt!r}")
+
+
+@dataclass
+class Pod:
+    """One container of one pod, as the kubernetes filter describes it."""
+
+    name: str
+    namespace: str
+    uid: str
+    node: str
+    container: str
+    container_id: str
+    image: str
+    labels: dict = field(default_factory=dict)
+    annotations: dict = field(default_factory=dict)
+
+    def tag(self):
+        return f"{TAG_PREFIX}{self.name}_{self.namespace}_{self.container}-{self.container_id}.log"
+
+    def metadata(self):
+        return {
+            "pod_name": self.name,
+            "namespace_name": self.namespace,
+            "pod_id": self.uid,
+            "labels": dict(self.labels),
+            "annotations": dict(self.annotations),
+            "host": self.node,
+            "container_name": self.container,
+            "docker_id": self.container_id,
+            "container_hash": f"{self.image.split(':')[0]}@sha256:{'ab' * 32}",
+            "container_image": self.image,
+        }
+
+
+def emitter_pod(suffix="x7k2p", uid="0b7c4e52-8f0e-4c7e-9d51-2f3a6b1c9e01", container_id=None):
+    """An emitter pod of the logdemo chart's Deployment, with realistic metadata."""
+    template_hash = "5d8f7b9c4d"
+    return Pod(
+        name=f"logdemo-emitter-{template_hash}-{suffix}",
+        namespace="logdemo",
+        uid=uid,
+        node="minikube",
+        container="emitter",
+        container_id=container_id or ("3f9a" * 16),
+        image="logdemo/emitter:0.1.0",
+        labels={
+            "app.kubernetes.io/name": "emitter",
+            "app.kubernetes.io/instance": "logdemo",
+            "app.kubernetes.io/component": "emitter",
+            "app.kubernetes.io/part-of": "logdemo",
+            "app.kubernetes.io/managed-by": "Helm",
+            "helm.sh/chart": "emitter-0.1.0",
+            "pod-template-hash": template_hash,
+        },
+        annotations={"checksum/config": "9" * 64},
+    )
+
+
+def kubernetes_filter(record, pod):
+    """The kubernetes filter with the chart's Merge_Log settings; pod None = no metadata."""
+    merge_log, merge_key, keep_log = merge_settings()
+    out = dict(record)
+    raw = out.get("log")
+    if merge_log and isinstance(raw, str):
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            if not keep_log:
+                del out["log"]
+            if merge_key:
+                out[merge_key] = parsed
+            else:
+                out.update(parsed)
+    if pod is not None:
+        out["kubernetes"] = pod.metadata()
+    return out
+
+
+def _transport(value):
+    """JSON for the harness: an empty list is marked, since the decoder sees [] as {}."""
+    if isinstance(value, list):
+        return [_transport(v) for v in value] if value else {"__empty_array__": True}
+    if isinstance(value, dict):
+        return {k: _transport(v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class Event:
+    """One record entering the Lua filter: tag, record time, record, optional fault."""
+
+    tag: str
+    time_ns: int
+    record: dict
+    fault: str | None = None
+
+    def harness_line(self):
+        sec, nsec = divmod(self.time_ns, 1_000_000_000)
+        doc = {"tag": self.tag, "time": {"sec": sec, "nsec": nsec}, "record": _transport(self.record)}
+        if self.fault is not None:
+            doc["fault"] = self.fault
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        return text.encode("utf-8", "surrogateescape") + b"\n"
+
+
+def event(fmt, time_ns, stream, text, pod):
+    """The event the Lua filter sees for one line a container wrote."""
+    record = kubernetes_filter(tail_record(fmt, time_ns, stream, text), pod)
+    tag = pod.tag() if pod is not None else f"{TAG_PREFIX}unknown_default_app-{'0' * 64}.log"
+    return Event(tag=tag, time_ns=time_ns, record=record)
+
+
+@dataclass
+class Output:
+    """One record the filter emitted: the input it came from, the return code, the JSON."""
+
+    index: int
+    code: str
+    json: bytes
+
+    def row(self):
+        """The row, decoded strictly: a row that is not valid UTF-8 JSON raises here."""
+        return json.loads(self.json.decode("utf-8"))
+
+
+def run_filter(events, lua_filter=LUA_FILTER, entry=None):
+    """Runs events through the Lua filter under LuaJIT; returns the outputs in order."""
+    entry = entry or lua_entry()
+    payload = b"".join(e.harness_line() for e in events)
+    proc = subprocess.run(
+        ["luajit", str(HARNESS), str(lua_filter), entry],
+        input=payload, capture_output=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"lua harness failed ({proc.returncode}): {proc.stderr.decode(errors='replace')}")
+    outputs = []
+    for line in proc.stdout.split(b"\n"):
+        if not line:
+            continue
+        index, code, body = line.split(b"\t", 2)
+        outputs.append(Output(int(index) - 1, code.decode(), body))
+    return outputs
+
+
+def json_each_row(outputs):
+    """The http output's request body for these outputs (format json_lines)."""
+    return b"\n".join(o.json for o in outputs if o.code in ("0", "1", "2")) + b"\n"

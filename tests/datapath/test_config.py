@@ -1,0 +1,73 @@
+"""The chart's fluent-bit.yaml says what DESIGN.md and docs/interfaces.md require."""
+
+import re
+import urllib.parse
+
+import fluentbit as fb
+
+INTERFACES = fb.ROOT / "docs" / "interfaces.md"
+
+
+def interface_env_vars():
+    """The variables docs/interfaces.md says the fluent-bit config reads."""
+    text = INTERFACES.read_text(encoding="utf-8")
+    section = text.split("## fluent-bit", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip() for line in section.splitlines() if line.strip().startswith("| `")]
+    names = {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])}
+    assert len(names) >= 10, f"found only {sorted(names)} in {INTERFACES}"
+    return names
+
+
+def env_refs(value):
+    return set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", str(value)))
+
+
+def test_reads_exactly_the_documented_environment():
+    text = fb.FLUENT_BIT_CONFIG.read_text(encoding="utf-8")
+    used = env_refs(text)
+    assert used == interface_env_vars()
+
+
+def test_tail_reads_both_runtimes_and_keeps_its_place():
+    tail = fb.plugin("inputs", "tail")
+    assert tail["path"] == "/var/log/containers/*.log"
+    assert [p.strip() for p in tail["multiline.parser"].split(",")] == ["docker", "cri"]
+    assert "fluent-bit" in tail["exclude_path"]
+    assert tail["db"].startswith("${FLUENT_BIT_STATE_DIR}/")
+    assert tail["storage.type"] == "filesystem"
+    assert fb._on(tail["read_from_head"])
+
+
+def test_kubernetes_filter_merges_json_lines():
+    k8s = fb.plugin("filters", "kubernetes")
+    merge_log, merge_key, _ = fb.merge_settings()
+    assert merge_log and merge_key
+    assert fb._on(k8s["labels"])  # ServiceName comes from the pod's labels
+    size = str(k8s["buffer_size"])
+    assert size == "0" or size.upper().endswith(("M", "MB")), "Buffer_Size must fit whole pod specs"
+
+
+def test_lua_filter_is_the_charts_file_with_time_as_table():
+    lua = fb.plugin("filters", "lua")
+    assert (fb.FLUENT_BIT_CONFIG.parent / lua["script"]).resolve() == fb.LUA_FILTER.resolve()
+    assert lua["call"] == "to_otel"
+    assert fb._on(lua["time_as_table"])
+    assert re.search(r"^function to_otel\(tag, timestamp, record\)", fb.LUA_FILTER.read_text(), re.M)
+
+
+def test_http_output_inserts_json_lines_as_the_ingest_user():
+    http = fb.plugin("outputs", "http")
+    assert http["format"] == "json_lines"
+    assert str(http["json_date_key"]).lower() == "false"
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(http["uri"]).query)["query"][0]
+    assert query == "INSERT INTO ${CLICKHOUSE_DATABASE}.${CLICKHOUSE_LOGS_TABLE} FORMAT JSONEachRow"
+    for key in ("host", "port", "tls", "http_user", "http_passwd", "retry_limit", "storage.total_limit_size"):
+        assert env_refs(http[key]) and str(http[key]).startswith("${"), f"{key} must come from the environment"
+    assert http["http_passwd"] == "${CLICKHOUSE_PASSWORD}"
+
+
+def test_service_serves_health_and_buffers_on_the_host():
+    service = fb.pipeline_config()["service"]
+    assert fb._on(service["http_server"]) and fb._on(service["health_check"])
+    assert service["http_port"] == "${FLUENT_BIT_HTTP_PORT}"
+    assert service["storage.path"].startswith("${FLUENT_BIT_STATE_DIR}/")
