@@ -57,6 +57,18 @@ def test_table_shape(chdb_session):
          "pod.name", "pod.uid")}
 
 
+def test_engine_follows_default_table_engine(chdb_session):
+    """The schema pins no engine, so the Job can ask for ReplicatedMergeTree on a cluster.
+    (chdb has no Keeper, so a stand-in engine shows the mechanism.)"""
+    chdb_session.query("SET default_table_engine = 'ReplacingMergeTree'")
+    try:
+        t = Table(chdb_session, "otel_engine")
+    finally:
+        chdb_session.query("SET default_table_engine = 'MergeTree'")
+    assert t.scalar("SELECT engine FROM system.tables"
+                    f" WHERE database = '{t.database}' AND name = '{t.name}'") == "ReplacingMergeTree"
+
+
 def test_statement_splitter_respects_quotes_and_comments():
     text = "SELECT ';' AS a; -- a comment; not a statement\nSELECT `x;y` /* ; */ FROM t;\n"
     assert sqlfile.statements(text) == ["SELECT ';' AS a", "SELECT `x;y`  FROM t"]

@@ -6,8 +6,11 @@
 --   logs_table  Identifier  e.g. otel_logs
 --   ttl_days    UInt32      days a row is kept
 --
--- Plain MergeTree on purpose: inside a Replicated database (the external-cluster case)
--- ClickHouse creates it as ReplicatedMergeTree on every replica.
+-- The table names no ENGINE, so it gets the `default_table_engine` setting: MergeTree
+-- (ClickHouse's default) on the bundled single server. A plain MergeTree stays local
+-- even inside a Replicated database (only its definition is replicated), so for an
+-- external cluster run this file with --default_table_engine=ReplicatedMergeTree in a
+-- Replicated database: every replica then holds the same rows.
 
 CREATE DATABASE IF NOT EXISTS {database:Identifier};
 
@@ -46,7 +49,6 @@ CREATE TABLE IF NOT EXISTS {database:Identifier}.{logs_table:Identifier}
     INDEX idx_log_attr_value mapValues(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_lower_body lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8
 )
-ENGINE = MergeTree
 PARTITION BY toDate(Timestamp)
 ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)
 TTL toDateTime(Timestamp) + toIntervalDay({ttl_days:UInt32})
@@ -56,6 +58,7 @@ SETTINGS
     ttl_only_drop_parts = 1,
     -- fluent-bit delivers at least once: a retried batch arrives as an identical block,
     -- and ClickHouse drops a block whose hash is among the last N it stored.
+    -- (Replicated engines deduplicate by replicated_deduplication_window instead.)
     non_replicated_deduplication_window = 1000;
 
 -- An upgrade with a new ttl_days changes the existing table too. Only new and merged parts
