@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# The Helm suite: the umbrella chart charts/logdemo, its subcharts, helm test pods and helmfile,
+# checked without a cluster.
+#   1. helm lint --strict: the umbrella with each documented value set, and every subchart
+#   2. helm template with the defaults and each value set, validated strictly against the
+#      Kubernetes 1.34 JSON schemas (kubernetes-validate, offline)
+#   3. every rendered container: security context, resources, probes, pinned images; the Nix
+#      value set uses the Nix-built images at the workspace version
+#   4. HyperDX's provisioned source against the table files/schema.sql creates (in chdb)
+#   5. checksum annotations change with the fluent-bit config, the Lua filter and the
+#      ClickHouse users, and stay put otherwise
+#   6. helm-unittest suites (charts/logdemo/tests)
+#   7. values.schema.json rejects bad values with a message naming the value
+#   8. helmfile lint, and helmfile template renders what helm template renders
+# Run it with `scripts/test helm`. Any failing check fails the suite.
+set -euo pipefail
+
+root=${LOGDEMO_ROOT:?run this suite through scripts/test}
+cd "$root"
+chart=charts/logdemo
+release=logdemo
+k8s_version=1.34.0
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# The documented value sets (charts/logdemo/README.md), by name.
+declare -A value_sets=(
+  [default]=""
+  [external-clickhouse]="$chart/values/external-clickhouse.yaml"
+  [nix]="$chart/values-nix.json"
+  [no-hyperdx]="$chart/values/no-hyperdx.yaml"
+)
+
+# render <file> [values file]: helm template of the umbrella as release $release.
+render() {
+  local out=$1 values=${2:-}
+  helm template "$release" "$chart" --namespace default ${values:+--values "$values"} >"$out"
+}
+
+echo "-- helm lint --strict: the umbrella with each value set"
+for name in "${!value_sets[@]}"; do
+  values=${value_sets[$name]}
+  helm lint --strict "$chart" ${values:+--values "$values"} >"$scratch/lint.out" 2>&1 ||
+    { cat "$scratch/lint.out"; echo "FAIL: helm lint --strict ($name)"; exit 1; }
+  echo "umbrella ($name): ok"
+done
+
+echo "-- helm lint --strict: every subchart on its own"
+# A subchart needs the shared library chart (its dependency) and the umbrella's global values,
+# as it gets them inside the umbrella.
+cp -r "$chart" "$scratch/umbrella"
+python3 - "$chart/values.yaml" "$scratch/globals.yaml" <<'PY'
+import sys, yaml
+values = yaml.safe_load(open(sys.argv[1]))
+yaml.safe_dump({"global": values["global"]}, open(sys.argv[2], "w"))
+PY
+for sub in emitter fluent-bit clickhouse hyperdx; do
+  dir="$scratch/umbrella/charts/$sub"
+  mkdir -p "$dir/charts"
+  cp -r "$scratch/umbrella/charts/common" "$dir/charts/common"
+  helm lint --strict "$dir" --values "$scratch/globals.yaml" >"$scratch/lint.out" 2>&1 ||
+    { cat "$scratch/lint.out"; echo "FAIL: helm lint --strict $sub"; exit 1; }
+  echo "$sub: ok"
+done
+
+echo "-- helm template with each value set, validated against Kubernetes $k8s_version (strict)"
+for name in "${!value_sets[@]}"; do
+  render "$scratch/$name.yaml" "${value_sets[$name]}"
+  kubernetes-validate --kubernetes-version "$k8s_version" --strict --quiet "$scratch/$name.yaml" ||
+    { echo "FAIL: $name renders manifests Kubernetes $k8s_version rejects"; exit 1; }
+  echo "$name: $(grep -c '^kind:' "$scratch/$name.yaml") objects valid"
+done
+
+echo "-- containers: security context, resources, probes, pinned images"
+workspace_version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)
+python3 - "$scratch" "$workspace_version" "$chart" <<'PY'
+import sys, yaml
+scratch, version, chart = sys.argv[1:]
+failures = []
+
+def fail(msg):
+    failures.append(msg)
+
+# Documented exceptions (charts/logdemo/README.md, Security): fluent-bit reads root's log
+# files as root without capabilities; HyperDX's image writes under /app at start.
+ROOT_ALLOWED = {"fluent-bit"}
+WRITABLE_ROOT_ALLOWED = {"hyperdx"}
+LONG_RUNNING = {"Deployment", "StatefulSet", "DaemonSet"}
+
+for name in ["default", "external-clickhouse", "nix", "no-hyperdx"]:
+    docs = [d for d in yaml.safe_load_all(open(f"{scratch}/{name}.yaml")) if d]
+    for doc in docs:
+        kind = doc["kind"]
+        if kind in LONG_RUNNING or kind == "Job":
+            pod = doc["spec"]["template"]["spec"]
+        elif kind == "Pod":
+            pod = doc["spec"]
+        else:
+            continue
+        where = f"{name}: {kind} {doc['metadata']['name']}"
+        psc = pod.get("securityContext", {})
+        if psc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+            fail(f"{where}: pod seccompProfile is not RuntimeDefault")
+        for c in pod.get("initContainers", []) + pod["containers"]:
+            cw = f"{where} container {c['name']}"
+            sc = c.get("securityContext", {})
+            if sc.get("capabilities", {}).get("drop") != ["ALL"]:
+                fail(f"{cw}: capabilities are not dropped (drop: [ALL])")
+            if sc.get("allowPrivilegeEscalation") is not False:
+                fail(f"{cw}: allowPrivilegeEscalation is not false")
+            if sc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+                fail(f"{cw}: seccompProfile is not RuntimeDefault")
+            if sc.get("readOnlyRootFilesystem") is not True and c["name"] not in WRITABLE_ROOT_ALLOWED:
+                fail(f"{cw}: root filesystem is writable")
+            non_root = sc.get("runAsNonRoot", psc.get("runAsNonRoot"))
+            if non_root is not True and c["name"] not in ROOT_ALLOWED:
+                fail(f"{cw}: may run as root (runAsNonRoot is not true)")
+            res = c.get("resources", {})
+            if not res.get("requests", {}).get("cpu") or not res.get("limits", {}).get("memory"):
+                fail(f"{cw}: needs resources.requests.cpu and resources.limits.memory")
+            image = c["image"]
+            repo, _, tag = image.rpartition(":")
+            if not repo or "/" in tag or tag in ("", "latest"):
+                fail(f"{cw}: image {image} is not pinned to an exact tag")
+            if kind in LONG_RUNNING:
+                if "livenessProbe" not in c:
+                    fail(f"{cw}: long-running container without a livenessProbe")
+                if c.get("ports") and "readinessProbe" not in c:
+                    fail(f"{cw}: serves ports without a readinessProbe")
+            if name == "nix":
+                if not repo.startswith("logdemo/") or tag != version:
+                    fail(f"{cw}: the Nix value set runs {image}, not logdemo/<component>:{version}")
+                if c.get("imagePullPolicy") != "Never":
+                    fail(f"{cw}: the Nix value set pulls ({c.get('imagePullPolicy')}), not Never")
+
+meta = yaml.safe_load(open(f"{chart}/Chart.yaml"))
+if (meta["version"], meta["appVersion"]) != (version, version):
+    fail(f"Chart.yaml version {meta['version']} / appVersion {meta['appVersion']} differ from the workspace version {version}")
+
+if failures:
+    print("\n".join("FAIL: " + f for f in failures))
+    sys.exit(1)
+print(f"every container passes; Nix images are logdemo/<component>:{version} with pull policy Never")
+PY
+
+echo "-- the emitter's default words are the design's first ten built-in words"
+python3 - "$chart/charts/emitter/values.yaml" emitter-core/src/words.rs <<'PY'
+import re, sys, yaml
+chart_words = yaml.safe_load(open(sys.argv[1]))["wordList"]
+source = open(sys.argv[2]).read()
+builtin = re.findall(r'"([a-z]+)"', re.search(r"BUILTIN_WORDS[^=]*=\s*\[(.*?)\];", source, re.S).group(1))
+if chart_words != builtin[:len(chart_words)] or len(chart_words) != 10:
+    sys.exit(f"FAIL: emitter.wordList {chart_words} is not the first ten of BUILTIN_WORDS {builtin}")
+print("emitter.wordList:", ",".join(chart_words))
+PY
+
+echo "-- HyperDX's Logs source against the table files/schema.sql creates (chdb)"
+python3 - "$scratch" "$chart/charts/clickhouse/files/schema.sql" tests/datapath <<'PY'
+import json, sys, yaml
+scratch, schema_sql, sqlfile_dir = sys.argv[1:]
+sys.path.insert(0, sqlfile_dir)
+import sqlfile  # the data-path tests' runner of the chart's SQL files, as clickhouse client runs them
+import chdb.session
+
+failures = []
+session = chdb.session.Session(f"{scratch}/chdb")
+created = set()
+for name in ["default", "external-clickhouse", "nix"]:
+    docs = [d for d in yaml.safe_load_all(open(f"{scratch}/{name}.yaml")) if d]
+    hyperdx = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "logdemo-hyperdx")
+    env = {e["name"]: e.get("value") for e in hyperdx["spec"]["template"]["spec"]["containers"][0]["env"]}
+    connections = json.loads(env["DEFAULT_CONNECTIONS"])
+    sources = json.loads(env["DEFAULT_SOURCES"])
+    schema_job = next(d for d in docs if d["kind"] == "Job" and d["metadata"]["name"].startswith("logdemo-clickhouse-schema-"))
+    job_env = {e["name"]: e.get("value") for e in schema_job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    database, table = job_env["DATABASE"], job_env["LOGS_TABLE"]
+    if (database, table) not in created:
+        sqlfile.run(session, schema_sql, {"database": database, "logs_table": table, "ttl_days": 30})
+        created.add((database, table))
+    columns = dict(json.loads(session.query(
+        f"SELECT name, type FROM system.columns WHERE database = '{database}' AND table = '{table}'", "JSONCompact").bytes())["data"])
+    if [c["name"] for c in connections] != [s["connection"] for s in sources]:
+        failures.append(f"{name}: sources use connections {[s['connection'] for s in sources]}, provisioned {[c['name'] for c in connections]}")
+    for source in sources:
+        where = f"{name}: source {source['name']}"
+        if source["from"] != {"databaseName": database, "tableName": table}:
+            failures.append(f"{where}: reads {source['from']}, the schema Job creates {database}.{table}")
+        ts = source["timestampValueExpression"]
+        if not columns.get(ts, "").startswith("DateTime"):
+            failures.append(f"{where}: timestampValueExpression {ts} is not a DateTime column ({columns.get(ts)})")
+        # Every expression must be valid SQL on the table: ClickHouse resolves it, not a regex.
+        for key, expr in source.items():
+            if key.endswith("Expression"):
+                try:
+                    session.query(f"SELECT {expr} FROM `{database}`.`{table}` WHERE 0")
+                except Exception as err:
+                    failures.append(f"{where}: {key} {expr!r} does not resolve on the table: {err}")
+    print(f"{name}: source on {database}.{table}, timestamp {sources[0]['timestampValueExpression']} ({columns.get(sources[0]['timestampValueExpression'])})")
+session.close()
+if failures:
+    print("\n".join("FAIL: " + f for f in failures))
+    sys.exit(1)
+PY
+
+echo "-- checksum annotations follow the fluent-bit config, the Lua filter and ClickHouse's users"
+# checksum <chart dir> <kind> <name> <annotation> [helm args]: the annotation of that pod template.
+checksum() {
+  local dir=$1 kind=$2 name=$3 key=$4
+  shift 4
+  helm template "$release" "$dir" "$@" | python3 -c '
+import sys, yaml
+kind, name, key = sys.argv[1:]
+for d in yaml.safe_load_all(sys.stdin):
+    if d and d["kind"] == kind and d["metadata"]["name"] == name:
+        print(d["spec"]["template"]["metadata"]["annotations"][key])
+' "$kind" "$name" "$key"
+}
+copy="$scratch/checksums"
+cp -r "$chart" "$copy"
+fb_before=$(checksum "$copy" DaemonSet logdemo-fluent-bit checksum/config)
+[ "$fb_before" = "$(checksum "$copy" DaemonSet logdemo-fluent-bit checksum/config)" ] ||
+  { echo "FAIL: the fluent-bit checksum differs between two renders of the same chart"; exit 1; }
+auth_before=$(checksum "$copy" DaemonSet logdemo-fluent-bit checksum/clickhouse-auth)
+[ "$auth_before" = "$(checksum "$copy" DaemonSet logdemo-fluent-bit checksum/clickhouse-auth)" ] ||
+  { echo "FAIL: generated passwords change the auth checksum on every render (pods would roll on each upgrade)"; exit 1; }
+for file in otel-logs.lua fluent-bit.yaml; do
+  cp "$chart/charts/fluent-bit/files/$file" "$scratch/saved"
+  printf '\n# changed\n' >>"$copy/charts/fluent-bit/files/$file"
+  [ "$(checksum "$copy" DaemonSet logdemo-fluent-bit checksum/config)" != "$fb_before" ] ||
+    { echo "FAIL: changing $file leaves the fluent-bit pods' checksum as it was"; exit 1; }
+  cp "$scratch/saved" "$copy/charts/fluent-bit/files/$file"
+  echo "$file changed: fluent-bit pods roll"
+done
+ch_before=$(checksum "$copy" StatefulSet logdemo-clickhouse checksum/config)
+[ "$(checksum "$copy" StatefulSet logdemo-clickhouse checksum/config --set global.clickhouse.users.reader=viewer)" != "$ch_before" ] ||
+  { echo "FAIL: renaming a ClickHouse user leaves the server's checksum as it was"; exit 1; }
+echo "ClickHouse users changed: the server rolls"
+
+echo "-- helm-unittest (charts/logdemo/tests)"
+helm unittest "$chart"
+
+echo "-- values.schema.json rejects bad values, naming them"
+# reject <expected message> <helm --set argument>
+reject() {
+  local expected=$1 set=$2
+  if helm template "$release" "$chart" --set "$set" >"$scratch/reject.out" 2>&1; then
+    echo "FAIL: helm template accepted --set $set"; exit 1
+  fi
+  grep -qF -- "$expected" "$scratch/reject.out" ||
+    { cat "$scratch/reject.out"; echo "FAIL: --set $set was rejected without naming it ($expected)"; exit 1; }
+  echo "--set $set: rejected ($expected)"
+}
+reject "at '/max': got string, want integer" "emitter.max=lots"
+reject "additional properties 'replica' not allowed" "clickhouse.replica=3"
+reject "at '/global/clickhouse/httpPort': got string, want integer" "global.clickhouse.httpPort=http"
+reject "at '/global/clickhouse/httpPort': maximum: got 70,000, want 65,535" "global.clickhouse.httpPort=70000"
+reject "at '/frontendUrl': 'localhost:3000' does not match pattern" "hyperdx.frontendUrl=localhost:3000"
+reject "at '/persistence/enabled': got string, want boolean" "clickhouse.persistence.enabled=yes"
+
+echo "-- helmfile lint and template (environments default and nix)"
+helmfile --file helmfile.yaml lint --skip-deps >"$scratch/helmfile-lint.out" 2>&1 ||
+  { cat "$scratch/helmfile-lint.out"; echo "FAIL: helmfile lint"; exit 1; }
+for env in default nix; do
+  helmfile --file helmfile.yaml --environment "$env" template --skip-deps >"$scratch/helmfile-$env.yaml" 2>"$scratch/helmfile.err" ||
+    { cat "$scratch/helmfile.err"; echo "FAIL: helmfile template ($env)"; exit 1; }
+  # The same manifests as helm template with the same values; generated passwords are random
+  # in each render, so their values are left out of the comparison.
+  python3 - "$scratch/helmfile-$env.yaml" "$scratch/$env.yaml" "$env" <<'PY'
+import sys, yaml
+def load(path):
+    out = []
+    for d in yaml.safe_load_all(open(path)):
+        if not d:
+            continue
+        if d["kind"] == "Secret":
+            d["data"] = {k: "<generated>" if k.endswith("password") or k == "session-secret" else v
+                         for k, v in d.get("data", {}).items()}
+        out.append(d)
+    return sorted(out, key=lambda d: (d["kind"], d["metadata"]["name"]))
+helmfile, helm, env = load(sys.argv[1]), load(sys.argv[2]), sys.argv[3]
+if helmfile != helm:
+    names = lambda docs: {(d["kind"], d["metadata"]["name"]) for d in docs}
+    differ = [k for k in names(helm) | names(helmfile)
+              if [d for d in helm if (d["kind"], d["metadata"]["name"]) == k] != [d for d in helmfile if (d["kind"], d["metadata"]["name"]) == k]]
+    sys.exit(f"FAIL: helmfile template ({env}) differs from helm template in {sorted(differ)}")
+print(f"helmfile environment {env}: the same {len(helm)} objects as helm template")
+PY
+done
+
+echo "helm suite passed"
