@@ -96,6 +96,7 @@ echo "-- image names and tags come from values-nix.json and the Cargo.toml versi
 values_stub "$scratch/good.json"
 eval_project "$scratch/good.json" '{
   inherit (p) version images forwardPorts ports clusterPorts pinsToFill clickhouse;
+  fluentBitUpstream = p.fluentBitSource "upstream" // { hash = null; };
   hyperdxVersion = p.hyperdx.version;
   mongodbTag = p.mongodb.tag;
   names = map p.containerdName [ "mongo" "logdemo/emitter" "registry.k8s.io/pause" ];
@@ -239,8 +240,10 @@ def tag(values, *path):
             sys.exit(f"FAIL: the chart has no {'.'.join(path)} (docs/interfaces.md: per-image repository/tag values)")
         node = node[key]
     return str(node)
-hyperdx, clickhouse = merged("hyperdx"), merged("clickhouse")
+hyperdx, clickhouse, fluent_bit = merged("hyperdx"), merged("clickhouse"), merged("fluent-bit")
 checks = [
+    # The chart's stock image is upstream fluent-bit; the flake's upstream pin is that release.
+    ("fluent-bit", tag(fluent_bit, "image", "tag"), p["fluentBitUpstream"]["version"], lambda chart, nix: chart.lstrip("v") == nix),
     ("HyperDX", tag(hyperdx, "image", "tag"), p["hyperdxVersion"], lambda chart, nix: chart == nix),
     ("MongoDB", tag(hyperdx, "mongodb", "image", "tag"), p["mongodbTag"], lambda chart, nix: chart == nix),
     ("ClickHouse", tag(clickhouse, "image", "tag"), p["clickhouse"]["series"], lambda chart, nix: chart.startswith(nix + ".") or chart == nix),
