@@ -143,6 +143,10 @@ for key in expected:
     for part in key.split("."):
         node = node[int(part)] if isinstance(node, list) else node[part]
     check(len(node) > len("FILL: ") + 10, f"nix/pins.json {key} says FILL without the command that prints it")
+# vm/README.md tells users which host port reaches what; it must name every forwarded port.
+readme = open("vm/README.md").read()
+for name, x in p["ports"].items():
+    check(f"localhost:{x['host']}" in readme, f"vm/README.md does not mention localhost:{x['host']} ({name})")
 print(f"images logdemo/<component>:{version}; {len(p['preload'])} images to preload; {len(fw)} forwarded ports; {len(expected)} pins to fill: {', '.join(expected)}")
 PY
 
