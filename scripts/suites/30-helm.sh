@@ -263,9 +263,10 @@ helmfile --file helmfile.yaml lint --skip-deps >"$scratch/helmfile-lint.out" 2>&
 for env in default nix; do
   helmfile --file helmfile.yaml --environment "$env" template --skip-deps >"$scratch/helmfile-$env.yaml" 2>"$scratch/helmfile.err" ||
     { cat "$scratch/helmfile.err"; echo "FAIL: helmfile template ($env)"; exit 1; }
+  render "$scratch/helm-$env.yaml" "${value_sets[$env]}"
   # The same manifests as helm template with the same values; generated passwords are random
   # in each render, so their values are left out of the comparison.
-  python3 - "$scratch/helmfile-$env.yaml" "$scratch/$env.yaml" "$env" <<'PY'
+  python3 - "$scratch/helmfile-$env.yaml" "$scratch/helm-$env.yaml" "$env" <<'PY'
 import sys, yaml
 def load(path):
     out = []
