@@ -13,7 +13,8 @@
 #   - /etc/containerd/config.toml: a writable copy containerd is started with, which minikube
 #     edits and restarts containerd on;
 #   - /etc/systemd/system and /lib/systemd/system: writable (an overlay on the read-only
-#     NixOS unit directory), where minikube puts kubelet.service and its drop-in.
+#     NixOS unit directory), where minikube puts kubelet.service and its drop-in;
+#   - /tmp/hostpath-provisioner, where its storage provisioner puts volumes: on /var.
 {
   config,
   lib,
@@ -50,6 +51,7 @@ let
   containerdConfig = (pkgs.formats.toml { }).generate "containerd.toml" containerdSettings;
 
   binaries = "/var/lib/minikube/binaries/v${kubernetesVersion}";
+  volumes = "${state.dir}/volumes";
 
   # What minikube, kubeadm and kubelet call out to.
   kubeTools = with pkgs; [
@@ -112,8 +114,8 @@ in
     inherit (state.environment) KUBECONFIG MINIKUBE_HOME;
   };
 
-  systemd.services.minikube-unit-dirs = {
-    description = "Writable systemd unit directories for the kubelet unit minikube writes";
+  systemd.services.minikube-prepare = {
+    description = "Places minikube writes to on a conventional distribution, made for NixOS";
     before = [ "minikube.service" ];
     path = [
       pkgs.coreutils
@@ -125,6 +127,8 @@ in
     };
     script = ''
       set -euo pipefail
+      # minikube writes kubelet.service to /lib/systemd/system and its drop-in to
+      # /etc/systemd/system/kubelet.service.d; NixOS's unit directory is read-only.
       units=$(readlink -f /etc/systemd/system)
       if ! mountpoint -q "$units"; then
         mkdir -p /run/logdemo-units/upper /run/logdemo-units/work
@@ -137,6 +141,13 @@ in
       mkdir -p /etc/systemd/system/kubelet.service.d
       printf '[Service]\nEnvironment=PATH=/run/current-system/sw/bin:/run/wrappers/bin\n' \
         > /etc/systemd/system/kubelet.service.d/05-nixos-path.conf
+
+      # minikube's storage provisioner keeps volumes (ClickHouse, MongoDB) under
+      # /tmp/hostpath-provisioner; /tmp is memory here, so they go to the persistent /var.
+      mkdir -p ${volumes} /tmp/hostpath-provisioner
+      if ! mountpoint -q /tmp/hostpath-provisioner; then
+        mount --bind ${volumes} /tmp/hostpath-provisioner
+      fi
     '';
   };
 
@@ -146,12 +157,12 @@ in
     requires = [
       "containerd.service"
       "logdemo-preload.service"
-      "minikube-unit-dirs.service"
+      "minikube-prepare.service"
     ];
     after = [
       "containerd.service"
       "logdemo-preload.service"
-      "minikube-unit-dirs.service"
+      "minikube-prepare.service"
       "network-online.target"
     ];
     wants = [ "network-online.target" ];
