@@ -106,6 +106,8 @@ in
     "d /opt/cni 0755 root root -"
     "L+ /opt/cni/bin - - - - ${pkgs.cni-plugins}/bin"
     "d ${state.dir} 0755 root root -"
+    # The volumes bound there below are data, not temporary files to age out of /tmp.
+    "x /tmp/hostpath-provisioner - - - - -"
   ];
 
   # On the system PATH, which kubelet gets through the drop-in below, and on minikube's.
