@@ -71,7 +71,11 @@ in
     # Kubernetes programs its own packet filtering.
     networking.firewall.enable = false;
 
-    users.users.root.password = cfg.rootPassword;
+    users.users.root = {
+      password = cfg.rootPassword;
+      # NixOS locks root by default ("!"); this replaces it rather than competing with it.
+      initialHashedPassword = lib.mkForce null;
+    };
     services.openssh = {
       enable = true;
       settings.PermitRootLogin = "yes";
