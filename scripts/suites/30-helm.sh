@@ -143,6 +143,18 @@ if failures:
 print(f"every container passes; Nix images are logdemo/<component>:{version} with pull policy Never")
 PY
 
+echo "-- the fluent-bit DaemonSet sets every variable files/fluent-bit.yaml reads"
+python3 - "$scratch/default.yaml" "$chart/charts/fluent-bit/files/fluent-bit.yaml" <<'PY'
+import re, sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+daemonset = next(d for d in docs if d["kind"] == "DaemonSet")
+env = {e["name"] for e in daemonset["spec"]["template"]["spec"]["containers"][0]["env"]}
+wanted = set(re.findall(r"\$\{([A-Z0-9_]+)\}", open(sys.argv[2]).read()))
+if wanted - env:
+    sys.exit(f"FAIL: fluent-bit.yaml reads {sorted(wanted - env)}, which the DaemonSet does not set")
+print("fluent-bit.yaml reads", ", ".join(sorted(wanted)))
+PY
+
 echo "-- the emitter's default words are the design's first ten built-in words"
 python3 - "$chart/charts/emitter/values.yaml" emitter-core/src/words.rs <<'PY'
 import re, sys, yaml

@@ -37,6 +37,8 @@ spec:
   containers:
     - name: {{ .name }}
       {{- include "common.container.image" (dict "image" $root.Values.clickhouse.image "global" $root.Values.global) | nindent 6 }}
+      # clickhouse local and client may write beside them; /tmp is the writable place.
+      workingDir: /tmp
       command:
         - sh
         - -c
