@@ -31,7 +31,12 @@ pub struct Args {
 
     /// Draw the word from the first N words of the list [default: 10 of the built-in list,
     /// or the whole --word-list]
-    #[arg(long, env = "EMITTER_WORDS", value_name = "N")]
+    #[arg(
+        long,
+        env = "EMITTER_WORDS",
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
     pub words: Option<String>,
 
     /// Comma-separated words to draw from instead of the built-in list (alpha, beta, gamma,
@@ -45,11 +50,21 @@ pub struct Args {
     pub interval: String,
 
     /// Seed of the random draws, to replay a run [default: a random seed, logged at start]
-    #[arg(long, env = "EMITTER_SEED", value_name = "U64")]
+    #[arg(
+        long,
+        env = "EMITTER_SEED",
+        value_name = "U64",
+        allow_negative_numbers = true
+    )]
     pub seed: Option<String>,
 
     /// Stop after N ticks [default: run until stopped]
-    #[arg(long, env = "EMITTER_COUNT", value_name = "N")]
+    #[arg(
+        long,
+        env = "EMITTER_COUNT",
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
     pub count: Option<String>,
 
     /// Most verbose level logged: trace, debug, info, warn, error or off
@@ -123,7 +138,8 @@ where
     Ok(Command::Run(settings, level))
 }
 
-/// The matches, to tell where each value came from.
+/// The matches, to tell where each value came from. (Numeric flags accept a leading `-`,
+/// so that `--count -1` is reported as a bad number rather than an unknown flag.)
 struct Given<'a>(&'a ArgMatches);
 
 impl Given<'_> {

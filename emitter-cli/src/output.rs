@@ -4,7 +4,7 @@
 //! the tick loop wait, so no line is dropped while running. At exit, tracing-appender's
 //! `WorkerGuard` waits at most about a second for the writer thread, which a slow reader of
 //! stdout can exceed: [`Output::finish`] therefore first waits until every byte handed to the
-//! writer was written out (or failed to be), then drops the guard.
+//! writer was written out (or writing failed), then drops the guard.
 
 use std::io::{self, BufWriter, Write};
 use std::os::fd::AsFd;
@@ -23,11 +23,11 @@ pub const BUFFERED_LINES: usize = 1024;
 /// no more lines waiting, so a paced emitter's lines go out at once.
 const STDOUT_BUFFER: usize = 64 * 1024;
 
-/// Bytes handed to the writer and bytes it is done with, to know when everything is out.
+/// Bytes handed to the writer and bytes it wrote out, to know when everything is out.
 #[derive(Debug, Default)]
 struct Progress {
     submitted: AtomicU64,
-    settled: AtomicU64,
+    flushed: AtomicU64,
     failed: AtomicBool,
 }
 
@@ -42,15 +42,15 @@ impl Output {
     /// Whether writing failed (for example stdout is a closed pipe). Lines written after a
     /// failure are lost, so the emitter should stop.
     pub fn failed(&self) -> bool {
-        self.progress.failed.load(Ordering::Relaxed)
+        self.progress.failed.load(Ordering::Acquire)
     }
 
-    /// Waits until every line logged so far is written (or failed), then stops the writer
-    /// thread. Waits as long as it takes: a reader that never reads again is what a second
-    /// signal is for.
+    /// Waits until every line logged so far is written out, or writing failed (then the
+    /// rest is lost anyway), then stops the writer thread. Waits as long as it takes: a
+    /// reader that never reads again is what a second signal is for.
     pub fn finish(self) {
         let submitted = self.progress.submitted.load(Ordering::Acquire);
-        while self.progress.settled.load(Ordering::Acquire) < submitted {
+        while !self.failed() && self.progress.flushed.load(Ordering::Acquire) < submitted {
             std::thread::sleep(Duration::from_millis(1));
         }
         drop(self.guard);
@@ -79,7 +79,7 @@ pub fn non_blocking<W: Write + Send + 'static>(
         .lossy(false)
         .buffered_lines_limit(buffered_lines)
         .thread_name("emitter-writer")
-        .finish(Settling {
+        .finish(FlushCounter {
             inner: writer,
             progress: Arc::clone(&progress),
             unflushed: 0,
@@ -121,39 +121,37 @@ impl<'a> MakeWriter<'a> for LineWriter {
     }
 }
 
-/// Sits under the writer thread: counts a byte as settled once a flush wrote it out, or
-/// once writing it failed.
-struct Settling<W> {
+/// Sits under the writer thread: counts the bytes each successful flush wrote out, and
+/// notes when writing fails.
+struct FlushCounter<W> {
     inner: W,
     progress: Arc<Progress>,
     unflushed: u64,
 }
 
-impl<W> Settling<W> {
-    fn settle(&mut self, bytes: u64, result: &io::Result<impl Sized>) {
+impl<W> FlushCounter<W> {
+    fn check<T>(&self, result: io::Result<T>) -> io::Result<T> {
         if result.is_err() {
-            self.progress.failed.store(true, Ordering::Relaxed);
+            self.progress.failed.store(true, Ordering::Release);
         }
-        self.progress.settled.fetch_add(bytes, Ordering::Release);
+        result
     }
 }
 
-impl<W: Write> Write for Settling<W> {
+impl<W: Write> Write for FlushCounter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let result = self.inner.write(buf);
-        match result {
-            Ok(written) => self.unflushed += written as u64,
-            // The writer thread drops the rest of a line it cannot write.
-            Err(_) => self.settle(buf.len() as u64, &result),
-        }
-        result
+        let written = self.check(result)?;
+        self.unflushed += written as u64;
+        Ok(written)
     }
 
     fn flush(&mut self) -> io::Result<()> {
         let result = self.inner.flush();
+        self.check(result)?;
         let bytes = std::mem::take(&mut self.unflushed);
-        self.settle(bytes, &result);
-        result
+        self.progress.flushed.fetch_add(bytes, Ordering::Release);
+        Ok(())
     }
 }
 
