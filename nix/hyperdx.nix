@@ -80,7 +80,7 @@ stdenv.mkDerivation (finalAttrs: {
     }
     echo "import localFont from 'next/font/local';" > $fonts.new
     font ibmPlexMono --font-ibm-plex-mono 'IBMPlexMono-Regular.otf'
-    font robotoMono --font-roboto-mono 'RobotoMono*.ttf'
+    font robotoMono --font-roboto-mono 'RobotoMono-Regular.ttf'
     font inter --font-inter 'InterVariable.ttf'
     font roboto --font-roboto 'Roboto-Regular.ttf'
     mv $fonts.new $fonts

@@ -116,7 +116,7 @@ in
         [ -n "$port" ] || continue
         service=$(kubectl get services --namespace default --no-headers \
           -o custom-columns=NAME:.metadata.name,PORTS:.spec.ports[*].port |
-          awk -v port="$port" '{ n = split($2, ps, ","); for (i = 1; i <= n; i++) if (ps[i] == port) { print $1; exit } }')
+          awk -v port="$port" '{ n = split($2, ps, ","); for (i = 1; i <= n; i++) if (ps[i] == port && found == "") found = $1 } END { print found }')
         if [ -z "$service" ]; then
           echo "no Service exposes port $port yet; retrying" >&2
           exit 1

@@ -42,24 +42,28 @@ in
     };
     script = ''
       set -euo pipefail
-      ns="ctr --namespace k8s.io"
+      images() { ctr --namespace k8s.io images "$@"; }
       scratch=$(mktemp -d /var/tmp/logdemo-preload.XXXXXX)
       trap 'rm -rf "$scratch"' EXIT
+      # The names containerd holds, listed once per pass (grep -q on a live pipe could cut
+      # the listing short).
+      images ls --quiet > "$scratch/present"
 
       while read -r archive name; do
-        if $ns images ls --quiet | grep -Fxq "$name"; then
+        if grep -Fxq "$name" "$scratch/present"; then
           echo "present: $name"
           continue
         fi
         echo "loading: $name from $archive"
         # Layered images are gzip-compressed docker archives; pulled ones are plain tar.
         gzip --decompress --stdout --force "$archive" > "$scratch/image.tar"
-        $ns images import "$scratch/image.tar"
+        images import "$scratch/image.tar" </dev/null
       done < ${manifest}
 
+      images ls --quiet > "$scratch/present"
       missing=0
       while read -r archive name; do
-        if ! $ns images ls --quiet | grep -Fxq "$name"; then
+        if ! grep -Fxq "$name" "$scratch/present"; then
           echo "MISSING after loading $archive: $name" >&2
           missing=$((missing + 1))
         fi

@@ -29,6 +29,20 @@ for file in "${nix_files[@]}"; do
 done
 echo "${#nix_files[@]} files parse"
 
+echo "-- the ClickHouse image's configuration files are well-formed XML"
+"$python" - nix/clickhouse/*.xml <<'PY'
+import sys, xml.etree.ElementTree as ET
+for path in sys.argv[1:]:
+    root = ET.parse(path).getroot()
+    if root.tag != "clickhouse":
+        sys.exit(f"FAIL: {path}: the root element is <{root.tag}>, ClickHouse reads <clickhouse>")
+config = ET.parse("nix/clickhouse/config.xml").getroot()
+# The paths the chart mounts and writes to (docs/interfaces.md, Images).
+if config.findtext("path") != "/var/lib/clickhouse/":
+    sys.exit("FAIL: nix/clickhouse/config.xml keeps data outside /var/lib/clickhouse")
+print("XML ok:", " ".join(sys.argv[1:]))
+PY
+
 echo "-- flake.lock pins nixpkgs (nixos-unstable) and microvm.nix, as flake.nix asks"
 nixq nix-instantiate --eval --strict --json -E '(import ./flake.nix).inputs' >"$scratch/inputs.json"
 "$python" - "$scratch/inputs.json" <<'PY'
