@@ -68,6 +68,18 @@ for name in "${!value_sets[@]}"; do
   render "$scratch/$name.yaml" "${value_sets[$name]}"
   kubernetes-validate --kubernetes-version "$k8s_version" --strict --quiet "$scratch/$name.yaml" ||
     { echo "FAIL: $name renders manifests Kubernetes $k8s_version rejects"; exit 1; }
+  # YAML parsers keep the last of two equal keys silently, the schemas never see the first.
+  python3 - "$scratch/$name.yaml" <<'PY' || { echo "FAIL: $name renders a mapping with a key twice"; exit 1; }
+import sys, yaml
+class Strict(yaml.SafeLoader):
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
+        twice = {k for k in keys if keys.count(k) > 1}
+        if twice:
+            raise yaml.constructor.ConstructorError(None, None, f"keys {sorted(map(str, twice))} twice", node.start_mark)
+        return super().construct_mapping(node, deep)
+list(yaml.load_all(open(sys.argv[1]), Loader=Strict))
+PY
   echo "$name: $(grep -c '^kind:' "$scratch/$name.yaml") objects valid"
 done
 
