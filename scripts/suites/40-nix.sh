@@ -220,6 +220,82 @@ if out["pinsToFill"] != project["pinsToFill"]:
 print("outputs:", ", ".join(out["outputs"]), "| packages:", ", ".join(sorted(out["packages"])))
 PY
 
+echo "-- each image is what the chart runs (docs/interfaces.md, Images), evaluated with stub packages"
+values_stub "$scratch/good.json"
+nixq nix-instantiate --eval --strict --json --arg values "$scratch/good.json" -E '{ values }:
+  let
+    pins = builtins.fromJSON (builtins.readFile ./nix/pins.json);
+    project = import ./nix/project.nix {
+      cargoToml = builtins.fromTOML (builtins.readFile ./Cargo.toml);
+      valuesNix = builtins.fromJSON (builtins.readFile values);
+      # The digest is still to fill; the image file only passes it through.
+      pins = pins // { mongodb = pins.mongodb // { digest = "sha256:stub"; hash = "stub"; }; };
+    };
+    stub = name: "/nix/store/00000000000000000000000000000000-${name}";
+    # The image builders return their arguments, so the result is the image as declared.
+    dockerTools = {
+      buildLayeredImage = args: args;
+      pullImage = args: args;
+      caCertificates = stub "ca-certificates";
+      usrBinEnv = stub "usr-bin-env";
+    };
+    call = file: args: import file ({ inherit dockerTools project; } // args);
+    show = image: {
+      inherit (image) name tag config;
+      contents = image.contents or [ ];
+      extraCommands = image.extraCommands or "";
+      fakeRootCommands = image.fakeRootCommands or "";
+    };
+  in {
+    emitter = show (call ./nix/emitter-image.nix { emitter = stub "emitter"; });
+    fluent-bit = show (call ./nix/fluent-bit-image.nix {
+      cacert = stub "cacert";
+      fluent-bit = stub "fluent-bit";
+      fluentBitFiles = "/chart/fluent-bit/files";
+    });
+    clickhouse = show (call ./nix/clickhouse-image.nix { busybox = stub "busybox"; clickhouse = stub "clickhouse"; });
+    hyperdx = show (call ./nix/hyperdx-image.nix {
+      busybox = stub "busybox";
+      nodejs_22 = stub "nodejs";
+      hyperdx = stub "hyperdx";
+    });
+    mongodb = call ./nix/mongodb-image.nix { };
+  }' >"$scratch/images.json"
+"$python" - "$scratch/images.json" "$version" <<'PY'
+import json, sys
+images = json.load(open(sys.argv[1])); version = sys.argv[2]
+def check(ok, msg):
+    if not ok:
+        sys.exit(f"FAIL: {msg}")
+for component in ["emitter", "fluent-bit", "clickhouse", "hyperdx"]:
+    image = images[component]
+    check((image["name"], image["tag"]) == (f"logdemo/{component}", version), f"{component} image is {image['name']}:{image['tag']}")
+emitter = images["emitter"]
+check(emitter["config"]["Entrypoint"] == ["/bin/emitter"], "the emitter image does not start emitter")
+check(emitter["contents"] == ["/nix/store/00000000000000000000000000000000-emitter"] and not emitter["extraCommands"],
+      "the emitter image holds more than the static binary")
+fb = images["fluent-bit"]
+check(fb["config"]["Entrypoint"] + fb["config"]["Cmd"] == ["/fluent-bit/bin/fluent-bit", "-c", "/fluent-bit/etc/fluent-bit.yaml"],
+      "fluent-bit does not run as /fluent-bit/bin/fluent-bit -c /fluent-bit/etc/fluent-bit.yaml")
+for f in ["fluent-bit.yaml", "otel-logs.lua"]:
+    check(f"/chart/fluent-bit/files/{f} fluent-bit/etc/{f}" in fb["extraCommands"], f"the fluent-bit image does not carry the chart's {f}")
+ch = images["clickhouse"]
+check(ch["config"]["Entrypoint"] == ["/bin/clickhouse", "server", "--config-file=/etc/clickhouse-server/config.xml"],
+      "the ClickHouse entrypoint is not the server itself (PID 1) with the interface's config file")
+check(ch["config"]["User"] == "101:101" and "chown -R 101:101 var/lib/clickhouse" in ch["fakeRootCommands"],
+      "ClickHouse does not run as uid 101 owning /var/lib/clickhouse")
+check("etc/clickhouse-server/config.d" in ch["extraCommands"] and "etc/clickhouse-server/users.d" in ch["extraCommands"],
+      "the ClickHouse image has no config.d/users.d for the chart's overrides")
+hx = images["hyperdx"]
+check(hx["config"]["Entrypoint"] == ["sh", "/etc/local/entry.sh"] and hx["config"]["WorkingDir"] == "/app",
+      "the HyperDX image does not start like the upstream one")
+check({"3000/tcp", "8000/tcp"} <= set(hx["config"]["ExposedPorts"]), "the HyperDX image does not expose 3000 and 8000")
+mongo = images["mongodb"]
+check((mongo["finalImageName"], mongo["finalImageTag"]) == ("logdemo/mongodb", version), "MongoDB is not renamed to logdemo/mongodb:<version>")
+check(mongo["imageDigest"] == "sha256:stub", "MongoDB is not pulled by the pinned digest")
+print("emitter, fluent-bit, clickhouse, hyperdx, mongodb images match the chart's expectations")
+PY
+
 echo "-- the repository's own values-nix.json"
 if [ -f charts/logdemo/values-nix.json ]; then
   eval_project "$root/charts/logdemo/values-nix.json" 'map (i: i.ref) (builtins.attrValues p.images)' >"$scratch/refs.json"
