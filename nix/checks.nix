@@ -49,7 +49,7 @@ in
         ];
       }
       ''
-        export NIX_STATE_DIR=$TMPDIR/nix-state NIX_REMOTE=local?root=$TMPDIR/nix-root
+        export HOME=$TMPDIR NIX_STATE_DIR=$TMPDIR/nix-state NIX_REMOTE=local?root=$TMPDIR/nix-root
         cp -r ${src} repo && chmod -R u+w repo && cd repo
         # The suite lists the tracked .nix files.
         git init -q && git add -A
