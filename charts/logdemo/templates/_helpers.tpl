@@ -1,6 +1,6 @@
 {{/* Templates of the umbrella chart itself: the helm tests and NOTES.txt. */}}
 
-{{/* logdemo.service: the ServiceName of the emitter's rows, its pods' app.kubernetes.io/name. */}}
+{{/* logdemo.emitterService: the ServiceName of the emitter's rows, its pods' app.kubernetes.io/name. */}}
 {{- define "logdemo.emitterService" -}}emitter{{- end -}}
 
 {{/* logdemo.words: the emitter's configured word set as a ClickHouse Array(String) literal. */}}

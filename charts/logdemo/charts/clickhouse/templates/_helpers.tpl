@@ -1,4 +1,3 @@
-
 {{/* clickhouse.config: the config.d override; ports come from global.clickhouse. */}}
 {{- define "clickhouse.config" -}}
 {{- $ch := .Values.global.clickhouse -}}

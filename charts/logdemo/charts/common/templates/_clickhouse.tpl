@@ -5,7 +5,7 @@ reads them through these templates, so the bundled server and an external cluste
 the same way.
 */}}
 
-{{/* common.clickhouse: global.clickhouse, or a failure saying where it comes from. */}}
+{{/* common.clickhouse.check: fails, saying where global.clickhouse comes from, when it is missing. */}}
 {{- define "common.clickhouse.check" -}}
 {{- if not (and .Values.global .Values.global.clickhouse) -}}
 {{- fail "global.clickhouse is not set: this chart is part of logdemo; install charts/logdemo, or pass the umbrella's global values (charts/logdemo/values.yaml, section global)" -}}

@@ -1,10 +1,11 @@
+{{/* hyperdx.connectionName: the provisioned connection, which the Logs source names. */}}
+{{- define "hyperdx.connectionName" -}}logdemo ClickHouse{{- end -}}
+
 {{/*
 hyperdx.connections: DEFAULT_CONNECTIONS, ClickHouse as the reader user. The password is the
 container's CLICKHOUSE_READER_PASSWORD (from the Secret), put in by Kubernetes' $(VAR)
 expansion, so it never appears in the rendered manifest.
 */}}
-{{- define "hyperdx.connectionName" -}}logdemo ClickHouse{{- end -}}
-
 {{- define "hyperdx.connections" -}}
 {{- toJson (list (dict
     "name" (include "hyperdx.connectionName" .)
