@@ -83,6 +83,14 @@ PY
   echo "$name: $(grep -c '^kind:' "$scratch/$name.yaml") objects valid"
 done
 
+echo "-- each part switched off on its own still renders valid manifests"
+for part in emitter fluent-bit hyperdx clickhouse.schema; do
+  helm template "$release" "$chart" --set "$part.enabled=false" >"$scratch/off.yaml"
+  kubernetes-validate --kubernetes-version "$k8s_version" --strict --quiet "$scratch/off.yaml" ||
+    { echo "FAIL: $part.enabled=false renders manifests Kubernetes $k8s_version rejects"; exit 1; }
+  echo "$part.enabled=false: $(grep -c '^kind:' "$scratch/off.yaml") objects valid"
+done
+
 echo "-- containers: security context, resources, probes, pinned images"
 workspace_version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)
 python3 - "$scratch" "$workspace_version" "$chart" <<'PY'
