@@ -3,8 +3,6 @@ the real emitter binary."""
 
 import itertools
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import emitter  # noqa: E402
 import fluentbit  # noqa: E402
 import sqlfile  # noqa: E402
 
@@ -82,14 +81,7 @@ def new_table(chdb_session):
 @pytest.fixture(scope="session")
 def emitter_binary():
     """The real emitter, built in release mode from this workspace."""
-    cargo = shutil.which("cargo")
-    if cargo is None:
-        pytest.fail("cargo not found: install Rust with rustup to build the emitter")
-    subprocess.run(
-        [cargo, "build", "--release", "--quiet", "-p", "emitter-cli"],
-        cwd=fluentbit.ROOT, check=True,
-    )
-    target = Path(os.environ.get("CARGO_TARGET_DIR", fluentbit.ROOT / "target"))
-    binary = target / "release" / "emitter"
-    assert binary.is_file(), f"cargo built no {binary}"
-    return binary
+    try:
+        return emitter.build()
+    except RuntimeError as err:
+        pytest.fail(str(err))

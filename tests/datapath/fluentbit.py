@@ -11,6 +11,7 @@ Strings are Python `str`; bytes that are not UTF-8 travel as surrogate escapes
 (`errors="surrogateescape"`), so invalid input reaches the filter byte for byte.
 """
 
+import datetime as dt
 import functools
 import json
 import subprocess
@@ -66,11 +67,16 @@ def merge_settings():
 def rfc3339nano(time_ns):
     """Go's time.RFC3339Nano in UTC, as containerd and docker write it (trailing zeros cut)."""
     sec, nsec = divmod(time_ns, 1_000_000_000)
-    import datetime as dt
-
     stamp = dt.datetime.fromtimestamp(sec, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     frac = f"{nsec:09d}".rstrip("0")
     return stamp + (f".{frac}" if frac else "") + "Z"
+
+
+def rfc3339_ns(stamp):
+    """Nanoseconds since the epoch of an RFC 3339 UTC time with up to 9 fraction digits."""
+    head, _, frac = stamp.rstrip("Z").partition(".")
+    sec = int(dt.datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.timezone.utc).timestamp())
+    return sec * 1_000_000_000 + int((frac + "000000000")[:9])
 
 
 def _chunks(text):

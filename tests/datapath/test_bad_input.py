@@ -93,6 +93,16 @@ case("timestamp in microseconds", "{\"message\":\"m\",\"timestamp\":\"2026-11-21
      lambda r: r["Timestamp"] == "2026-11-21 10:00:05.123456000")
 case("timestamp beyond nanoseconds", "{\"message\":\"m\",\"timestamp\":\"2026-11-21T10:00:05.1234567891Z\"}",
      lambda r: r["Timestamp"] == "2026-11-21 10:00:05.123456789")
+for stamp, expected in [("2026-11-30T23:59:59.999999999Z", "2026-11-30 23:59:59.999999999"),
+                        ("2028-02-29T00:00:00Z", "2028-02-29 00:00:00.000000000"),
+                        ("2026-02-29T00:00:00Z", RECORD_TIME),
+                        ("2026-11-21T10:00:05.Z", RECORD_TIME),
+                        ("2026-11-21T10:00:05123Z", RECORD_TIME),
+                        ("2026-11-21T24:00:00Z", RECORD_TIME),
+                        ("2026-11-21T10:00:05.12a4Z", RECORD_TIME),
+                        ("2026-11-21 10:00:05.25", "2026-11-21 10:00:05.250000000")]:
+    case(f"timestamp {stamp}", json.dumps({"message": "m", "timestamp": stamp}),
+         lambda r, e=expected: r["Timestamp"] == e)
 case("timestamp before 1970", "{\"message\":\"m\",\"timestamp\":\"1969-12-31T23:59:59.25Z\"}",
      lambda r: r["Timestamp"] == "1969-12-31 23:59:59.250000000")
 

@@ -3,12 +3,11 @@
 chart's schema on ClickHouse 25.8 (chdb), proved by the chart's own pipeline-check.sql."""
 
 import collections
-import datetime as dt
 import json
-import subprocess
 
 import pytest
 
+import emitter
 import fluentbit as fb
 
 # Not the emitter's defaults, so the parameters visibly reach the check.
@@ -26,13 +25,6 @@ RESOURCE_KEYS = {
 }
 
 
-def rfc3339_ns(stamp):
-    """Nanoseconds since the epoch of an RFC 3339 UTC time with up to 9 fraction digits."""
-    head, _, frac = stamp.rstrip("Z").partition(".")
-    sec = int(dt.datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.timezone.utc).timestamp())
-    return sec * 1_000_000_000 + int((frac + "000000000")[:9])
-
-
 class Process:
     """One emitter run as one container: its stdout lines and the pod it ran in."""
 
@@ -41,16 +33,13 @@ class Process:
         self.pod = fb.emitter_pod(
             suffix=f"p{index:04d}", uid=f"00000000-0000-4000-8000-{index:012d}",
             container_id=f"{index:02d}" * 32)
-        cmd = [str(binary), "--interval", "0", "--count", str(ticks), "--seed", str(seed),
-               "--min", str(MIN), "--max", str(MAX), "--words", str(WORDS)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        self.lines = proc.stdout.splitlines()
+        self.lines = emitter.run(binary, ticks, seed, MIN, MAX, WORDS)
         self.docs = [json.loads(line) for line in self.lines]
         self.ticks = [d for d in self.docs if d["message"] == "tick"]
         assert len(self.ticks) == ticks, "the emitter printed a different number of ticks"
 
     def events(self, lines=None):
-        return [fb.event(self.fmt, rfc3339_ns(json.loads(line)["timestamp"]) + RUNTIME_DELAY_NS,
+        return [fb.event(self.fmt, fb.rfc3339_ns(json.loads(line)["timestamp"]) + RUNTIME_DELAY_NS,
                          "stdout", line, self.pod)
                 for line in (self.lines if lines is None else lines)]
 
@@ -120,7 +109,7 @@ def test_number_ten_per_word_matches_the_emitter(table, processes):
 
 def test_every_row_carries_its_line(table, processes):
     expected = sorted(
-        (p.pod.uid, rfc3339_ns(d["timestamp"]), d["message"], str(d.get("count", "")),
+        (p.pod.uid, fb.rfc3339_ns(d["timestamp"]), d["message"], str(d.get("count", "")),
          str(d.get("number", "")), d.get("word", ""))
         for p in processes for d in p.docs)
     got = sorted(tuple(r) for r in table.query(

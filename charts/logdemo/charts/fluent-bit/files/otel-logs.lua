@@ -19,6 +19,9 @@
 local byte, char, find, format, sub, gsub, match =
   string.byte, string.char, string.find, string.format, string.sub, string.gsub, string.match
 local concat = table.concat
+-- LuaJIT's table.new pre-sizes a table (no rehash while it fills); plain {} elsewhere.
+local has_new_tab, new_tab = pcall(require, "table.new")
+if not has_new_tab then new_tab = function() return {} end end
 local floor, huge = math.floor, math.huge
 local pairs, type, tostring, pcall = pairs, type, tostring, pcall
 
@@ -90,10 +93,27 @@ local function utf8_repair(s)
   return concat(out)
 end
 
-local function clean(s)
+local function check_utf8(s)
   -- Most text is ASCII: one scan answers it without walking the bytes in Lua.
   if not find(s, "[\128-\255]") then return s end
   return utf8_repair(s)
+end
+
+-- Short strings repeat from line to line (keys, words, stream names): a table lookup is
+-- cheaper than scanning them again. Bounded, and only short strings are kept.
+local clean_cache, clean_cache_size = {}, 0
+local CLEAN_CACHE_MAX, CLEAN_CACHE_LEN = 4096, 64
+
+local function clean(s)
+  local cached = clean_cache[s]
+  if cached then return cached end
+  local out = check_utf8(s)
+  if #s <= CLEAN_CACHE_LEN then
+    if clean_cache_size >= CLEAN_CACHE_MAX then clean_cache, clean_cache_size = {}, 0 end
+    clean_cache[s] = out
+    clean_cache_size = clean_cache_size + 1
+  end
+  return out
 end
 
 ---------------------------------------------------------------------------------------
@@ -103,7 +123,12 @@ local function number_text(v)
   if v ~= v then return "NaN" end
   if v == huge then return "Infinity" end
   if v == -huge then return "-Infinity" end
-  if v == floor(v) and v > -1e21 and v < 1e21 then return format("%.0f", v) end
+  if v == floor(v) then
+    -- Lua writes integers exactly up to 1e14, and concatenation is far cheaper than
+    -- format (LuaJIT compiles it).
+    if v > -1e14 and v < 1e14 then return "" .. v end
+    if v > -1e21 and v < 1e21 then return format("%.0f", v) end
+  end
   -- Shortest form that reads back as the same double.
   for _, f in ipairs({ "%.15g", "%.16g" }) do
     local s = format(f, v)
@@ -224,9 +249,9 @@ local NINE_ZEROS = "000000000"
 -- UTC) into epoch seconds and nanoseconds; nil when it is not one.
 local function parse_rfc3339(s)
   if type(s) ~= "string" then return nil end
-  local y, mo, d, h, mi, se, frac, zone =
-    match(s, "^(%d%d%d%d)-(%d%d)-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)%.?(%d*)(.-)%s*$")
-  if not y then return nil end
+  local y, mo, d, h, mi, se, dot, frac, zone =
+    match(s, "^(%d%d%d%d)-(%d%d)-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(%.?)(%d*)(.-)%s*$")
+  if not y or (dot == "") ~= (frac == "") then return nil end
   y, mo, d, h, mi, se = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(se)
   if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or se > 60 then return nil end
   local offset = 0
@@ -245,6 +270,43 @@ local function parse_rfc3339(s)
   local nsec = 0
   if frac ~= "" then nsec = tonumber(sub(frac .. NINE_ZEROS, 1, 9)) end
   return sec, nsec
+end
+
+-- The common case, "YYYY-MM-DDThh:mm:ss[.f{1,9}]Z" with a day that exists in every month:
+-- the row's text is cut from the line's, no arithmetic. nil sends it to the full parser.
+-- Byte loops rather than patterns: LuaJIT compiles them.
+local TIME_SHAPE = "dddd-dd-ddTdd:dd:dd" -- d: a digit; anything else: itself
+local D = byte("d")
+
+local function fast_time(s)
+  if type(s) ~= "string" then return nil end
+  local len = #s
+  if len < 20 or len > 30 or byte(s, len) ~= 90 then return nil end -- 'Z'
+  for i = 1, 19 do
+    local b, want = byte(s, i), byte(TIME_SHAPE, i)
+    if want == D then
+      if b < 48 or b > 57 then return nil end
+    elseif b ~= want then
+      return nil
+    end
+  end
+  if len > 20 then
+    if byte(s, 20) ~= 46 or len == 21 then return nil end -- '.'
+    for i = 21, len - 1 do
+      local b = byte(s, i)
+      if b < 48 or b > 57 then return nil end
+    end
+  end
+  local y1, y2, y3, y4, _, mo1, mo2, _, d1, d2, _, h1, h2, _, mi1, _, _, s1 = byte(s, 1, 18)
+  local year = y1 * 1000 + y2 * 100 + y3 * 10 + y4 - 53328 -- 53328 = 48 * 1111
+  local month = mo1 * 10 + mo2 - 528                         -- 528 = 48 * 11
+  local day = d1 * 10 + d2 - 528
+  if year < 1900 or year > 2261 or month < 1 or month > 12 or day < 1 or day > 28
+      or h1 * 10 + h2 - 528 > 23 or mi1 > 53 or s1 > 53 then -- 53: '5'
+    return nil
+  end
+  if len == 20 then return sub(s, 1, 10) .. " " .. sub(s, 12, 19) .. "." .. NINE_ZEROS end
+  return sub(s, 1, 10) .. " " .. sub(s, 12, len - 1) .. sub(NINE_ZEROS, len - 20)
 end
 
 -- The record time fluent-bit passes: {sec, nsec} with time_as_table, a float without.
@@ -312,8 +374,10 @@ end
 
 local function severity_of(level)
   if level == nil then return DEFAULT_SEVERITY[1], DEFAULT_SEVERITY[2] end
+  local known = SEVERITY[level]
+  if known then return known[1], known[2] end
   local name = text(level)
-  local known = SEVERITY[string.upper(name)]
+  known = SEVERITY[string.upper(name)]
   if known then return known[1], known[2] end
   -- Unknown levels keep their text, with SeverityNumber 0 (UNSPECIFIED in OTel).
   return name, 0
@@ -352,23 +416,42 @@ local function strip_newline(s)
   return s
 end
 
+-- A container's metadata is the same on each of its lines: build its resource once.
+-- Keyed by tag (one per container log file) and pod uid, so metadata that arrives late
+-- replaces the tag-only guess. Bounded; the kubernetes filter caches pods the same way.
+local resource_cache, resource_cache_size = {}, 0
+local RESOURCE_CACHE_MAX = 1024
+
+local function cached_resource(k8s, tag)
+  local key = tostring(tag)
+  local uid = type(k8s) == "table" and k8s.pod_id or false
+  local entry = resource_cache[key]
+  if entry and entry[1] == uid then return entry[2], entry[3] end
+  local resource, service = resource_of(k8s, tag)
+  if resource_cache_size >= RESOURCE_CACHE_MAX then resource_cache, resource_cache_size = {}, 0 end
+  resource_cache[key] = { uid, resource, service }
+  resource_cache_size = resource_cache_size + 1
+  return resource, service
+end
+
 local function build_row(tag, timestamp, record)
-  local resource, service = resource_of(record.kubernetes, tag)
-  local attrs = {}
+  local resource, service = cached_resource(record.kubernetes, tag)
+  local attrs = new_tab(0, 8)
   local stream = record.stream
   local fields = line_fields(record)
-  local sec, nsec, body, sev_text, sev_num, scope
+  local time_text, sec, nsec, body, sev_text, sev_num, scope
   local trace_id, span_id, flags = "", "", 0
 
   if fields then
-    sec, nsec = parse_rfc3339(fields.timestamp)
+    time_text = fast_time(fields.timestamp)
+    if not time_text then sec, nsec = parse_rfc3339(fields.timestamp) end
     sev_text, sev_num = severity_of(fields.level)
     local message = fields.message
     if message == nil then body = json_table(fields, 0) else body = text(message) end
     scope = fields.target
-    trace_id = hex_id(fields.trace_id, 32)
-    span_id = hex_id(fields.span_id, 16)
-    flags = trace_flags(fields.trace_flags)
+    if fields.trace_id ~= nil then trace_id = hex_id(fields.trace_id, 32) end
+    if fields.span_id ~= nil then span_id = hex_id(fields.span_id, 16) end
+    if fields.trace_flags ~= nil then flags = trace_flags(fields.trace_flags) end
     for k, v in pairs(fields) do
       if not COLUMN_FIELDS[k] then attrs[text(k)] = text(v) end
     end
@@ -379,10 +462,13 @@ local function build_row(tag, timestamp, record)
     sev_text, sev_num = DEFAULT_SEVERITY[1], DEFAULT_SEVERITY[2]
   end
   if type(stream) == "string" and stream ~= "" then attrs["log.iostream"] = clean(stream) end
-  if not sec then sec, nsec = record_time(timestamp) end
+  if not time_text then
+    if not sec then sec, nsec = record_time(timestamp) end
+    time_text = format_time(sec, nsec)
+  end
 
   return {
-    Timestamp = format_time(sec, nsec),
+    Timestamp = time_text,
     TraceId = trace_id,
     SpanId = span_id,
     TraceFlags = flags,
