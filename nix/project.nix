@@ -119,7 +119,17 @@ let
     else
       mapAttrs chartImage componentValuePaths;
 
-  kubernetesVersion = pin "kubernetes.version" pins.kubernetes.version;
+  # The etcd, pause and coredns tags in controlPlane.images are the ones kubeadm of
+  # kubernetes.series lists; any other series would make kubeadm want images the VM lacks.
+  kubernetesVersion =
+    let
+      inherit (pins.kubernetes) series;
+      value = pin "kubernetes.version" pins.kubernetes.version;
+    in
+    if substring 0 (stringLength series + 1) value == "${series}." then
+      value
+    else
+      throw "nix/pins.json: kubernetes.version ${value} is not in kubernetes.series ${series}, the series the etcd, pause and coredns tags in controlPlane.images are for. Set kubernetes.series to ${value}'s major.minor and those tags to what `kubeadm config images list --kubernetes-version v${value}` prints.";
 
   # "kubernetes" as a tag means: the pinned Kubernetes version (the kube-* images follow it).
   controlPlaneImages = genList (

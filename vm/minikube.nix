@@ -51,6 +51,16 @@ let
   containerdConfig = (pkgs.formats.toml { }).generate "containerd.toml" containerdSettings;
 
   binaries = "/var/lib/minikube/binaries/v${kubernetesVersion}";
+  # minikube picks the pause tag it writes into containerd's configuration (and the etcd and
+  # coredns tags) from its own table; for a Kubernetes release missing there it runs
+  # `kubeadm config images list`, taking kubeadm from this download cache. Holding nixpkgs'
+  # kubeadm there makes its answer the tags kubeadm uses, which the VM preloads, whatever
+  # minikube release nixpkgs carries, and nothing is downloaded.
+  kubeadmCache =
+    let
+      inherit (pkgs.stdenv.hostPlatform.go) GOOS GOARCH;
+    in
+    "${state.environment.MINIKUBE_HOME}/.minikube/cache/${GOOS}/${GOARCH}/v${kubernetesVersion}";
   volumes = "${state.dir}/volumes";
 
   # What minikube, kubeadm and kubelet call out to.
@@ -73,7 +83,7 @@ in
   assertions = [
     {
       assertion = kubernetes.version == kubernetesVersion;
-      message = "nix/pins.json pins Kubernetes ${kubernetesVersion} but nixpkgs' kubernetes is ${kubernetes.version}: the binaries and the control-plane images must be the same version. Set kubernetes.version (and the control-plane tags, digests and hashes) for ${kubernetes.version}.";
+      message = "nix/pins.json pins Kubernetes ${kubernetesVersion} but nixpkgs' kubernetes is ${kubernetes.version}: the binaries and the control-plane images must be the same version. Set kubernetes.version (and, for another major.minor, kubernetes.series and the control-plane tags; then their digests and hashes) for ${kubernetes.version}.";
     }
   ];
 
@@ -103,6 +113,8 @@ in
     "L+ ${binaries}/kubeadm - - - - ${kubernetes}/bin/kubeadm"
     "L+ ${binaries}/kubelet - - - - ${kubernetes}/bin/kubelet"
     "L+ ${binaries}/kubectl - - - - ${pkgs.kubectl}/bin/kubectl"
+    "d ${kubeadmCache} 0755 root root -"
+    "L+ ${kubeadmCache}/kubeadm - - - - ${kubernetes}/bin/kubeadm"
     "d /opt/cni 0755 root root -"
     "L+ /opt/cni/bin - - - - ${pkgs.cni-plugins}/bin"
     "d ${state.dir} 0755 root root -"

@@ -79,14 +79,15 @@ for name, node in nodes.items():
 print("flake.lock: nixpkgs", nodes[root["nixpkgs"]]["locked"]["rev"][:12], "microvm", nodes[root["microvm"]]["locked"]["rev"][:12])
 PY
 
-# eval_project <values-nix.json> <attribute expression on p>: evaluates nix/project.nix with
-# this repository's Cargo.toml and pins and the given chart values.
+# eval_project <values-nix.json> <attribute expression on p> [<pins.json>]: evaluates
+# nix/project.nix with this repository's Cargo.toml, the given chart values and nix/pins.json
+# (or the given pins).
 eval_project() {
-  nixq nix-instantiate --eval --strict --json --arg values "$1" -E "{ values }:
+  nixq nix-instantiate --eval --strict --json --arg values "$1" --arg pinsFile "${3:-./nix/pins.json}" -E "{ values, pinsFile }:
     let p = import ./nix/project.nix {
       cargoToml = builtins.fromTOML (builtins.readFile ./Cargo.toml);
       valuesNix = builtins.fromJSON (builtins.readFile values);
-      pins = builtins.fromJSON (builtins.readFile ./nix/pins.json);
+      pins = builtins.fromJSON (builtins.readFile pinsFile);
     }; in $2"
 }
 
@@ -186,6 +187,28 @@ else
     { cat "$scratch/err" >&2; fail "the unfilled-pin error does not name the key and command"; }
 fi
 echo "unfilled pins report their command"
+
+echo "-- kubernetes.version must be in kubernetes.series, the series the control-plane tags are for"
+series=$("$python" -c 'import json; print(json.load(open("nix/pins.json"))["kubernetes"]["series"])')
+pins_with_kubernetes() { # <file> <version>: nix/pins.json with kubernetes.version set
+  "$python" - "$1" "$2" <<'PY'
+import json, sys
+pins = json.load(open("nix/pins.json"))
+pins["kubernetes"]["version"] = sys.argv[2]
+json.dump(pins, open(sys.argv[1], "w"))
+PY
+}
+pins_with_kubernetes "$scratch/pins-in.json" "$series.99"
+[ "$(eval_project "$scratch/good.json" 'p.kubernetesVersion' "$scratch/pins-in.json")" = "\"$series.99\"" ] ||
+  fail "Kubernetes $series.99 is in series $series but was not accepted"
+# One more digit after the minor: a prefix match alone would take it for the series.
+pins_with_kubernetes "$scratch/pins-out.json" "${series}0.1"
+if eval_project "$scratch/good.json" 'p.kubernetesVersion' "$scratch/pins-out.json" >/dev/null 2>"$scratch/err"; then
+  fail "Kubernetes ${series}0.1 was accepted with kubernetes.series $series"
+fi
+grep -q "is not in kubernetes.series $series" "$scratch/err" ||
+  { cat "$scratch/err" >&2; fail "the out-of-series error does not name kubernetes.series"; }
+echo "Kubernetes $series.99 accepted, ${series}0.1 refused"
 
 echo "-- the flake's outputs have the promised shape (evaluated lazily, with stub inputs)"
 nixq nix-instantiate --eval --strict --json -E '
