@@ -6,6 +6,7 @@
 //! instead of going through serde. Differences: the timestamp carries nanoseconds (the stock
 //! timer stops at microseconds), and spans are not reported (the emitter opens none).
 
+use std::cell::{Cell, RefCell};
 use std::fmt::{self, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -45,6 +46,35 @@ impl<C: Clock> JsonLines<C> {
     }
 }
 
+impl<C: Clock> JsonLines<C> {
+    /// Appends the event's JSON line to `line`.
+    fn format_line(&self, line: &mut String, event: &Event<'_>) -> fmt::Result {
+        let metadata = event.metadata();
+        line.push_str("{\"timestamp\":\"");
+        push_timestamp(line, self.clock.now());
+        line.push_str("\",\"level\":\"");
+        line.push_str(metadata.level().as_str());
+        line.push('"');
+        let mut fields = JsonFields {
+            line: &mut *line,
+            result: Ok(()),
+        };
+        event.record(&mut fields);
+        fields.result?;
+        line.push_str(",\"target\":");
+        push_string(line, metadata.target());
+        line.push_str("}\n");
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// The line being built, reused from event to event: building it in a `String` we own
+    /// lets every small write inline, where the `Writer` we are given costs a dynamic call
+    /// per write.
+    static LINE: RefCell<String> = RefCell::new(String::with_capacity(256));
+}
+
 impl<S, N, C> FormatEvent<S, N> for JsonLines<C>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -57,146 +87,171 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let metadata = event.metadata();
-        writer.write_str("{\"timestamp\":\"")?;
-        write_timestamp(&mut writer, self.clock.now())?;
-        writer.write_str("\",\"level\":\"")?;
-        writer.write_str(metadata.level().as_str())?;
-        writer.write_char('"')?;
-        let mut fields = JsonFields {
-            writer: &mut writer,
-            result: Ok(()),
-        };
-        event.record(&mut fields);
-        fields.result?;
-        writer.write_str(",\"target\":")?;
-        write_string(&mut writer, metadata.target())?;
-        writer.write_str("}\n")
+        LINE.with(|line| match line.try_borrow_mut() {
+            Ok(mut line) => {
+                line.clear();
+                self.format_line(&mut line, event)?;
+                writer.write_str(&line)
+            }
+            // An event logged while this thread formats another one (by a field's `Debug`)
+            // gets a buffer of its own.
+            Err(_) => {
+                let mut line = String::new();
+                self.format_line(&mut line, event)?;
+                writer.write_str(&line)
+            }
+        })
     }
 }
 
-/// Writes each field as `,"name":value`, with the JSON types serde gives the same values.
-struct JsonFields<'a, W> {
-    writer: &'a mut W,
+/// Appends each field as `,"name":value`, with the JSON types serde gives the same values.
+struct JsonFields<'a> {
+    line: &'a mut String,
     result: fmt::Result,
 }
 
-impl<W: fmt::Write> JsonFields<'_, W> {
-    /// Writes `,"name":` then the value, unless an earlier write failed.
-    fn field(&mut self, field: &Field, value: impl FnOnce(&mut W) -> fmt::Result) {
-        if self.result.is_ok() {
-            self.result = (|| {
-                self.writer.write_char(',')?;
-                write_string(self.writer, field.name())?;
-                self.writer.write_char(':')?;
-                value(self.writer)
-            })();
-        }
+impl JsonFields<'_> {
+    /// Appends `,"name":`.
+    fn key(&mut self, field: &Field) {
+        self.line.push(',');
+        push_string(self.line, field.name());
+        self.line.push(':');
     }
 }
 
-impl<W: fmt::Write> Visit for JsonFields<'_, W> {
+impl Visit for JsonFields<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.field(field, |writer| {
-            writer.write_char('"')?;
-            write!(Escaped(&mut *writer), "{value:?}")?;
-            writer.write_char('"')
-        });
+        self.key(field);
+        self.line.push('"');
+        // Only a `Debug` implementation can fail here; the line is then dropped, as the
+        // stock formatter does.
+        if let Err(error) = write!(Escaped(&mut *self.line), "{value:?}") {
+            self.result = Err(error);
+        }
+        self.line.push('"');
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.field(field, |writer| write_string(writer, value));
+        self.key(field);
+        push_string(self.line, value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.field(field, |writer| {
-            writer.write_str(itoa::Buffer::new().format(value))
-        });
+        self.key(field);
+        self.line.push_str(itoa::Buffer::new().format(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.field(field, |writer| {
-            writer.write_str(itoa::Buffer::new().format(value))
-        });
+        self.key(field);
+        self.line.push_str(itoa::Buffer::new().format(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.field(field, |writer| {
-            writer.write_str(if value { "true" } else { "false" })
-        });
+        self.key(field);
+        self.line.push_str(if value { "true" } else { "false" });
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
         // Rare here, and float printing has subtle rules (1.0, null for NaN): let serde_json
         // do it, as the stock formatter does.
-        self.field(field, |writer| {
-            let text = serde_json::to_string(&value).map_err(|_| fmt::Error)?;
-            writer.write_str(&text)
-        });
-    }
-}
-
-/// Writes `text` as a JSON string, quotes included.
-fn write_string(writer: &mut impl fmt::Write, text: &str) -> fmt::Result {
-    writer.write_char('"')?;
-    Escaped(&mut *writer).write_str(text)?;
-    writer.write_char('"')
-}
-
-/// A writer that escapes what goes through it for the inside of a JSON string, exactly as
-/// serde_json does: `"` and `\`, control characters as `\n`-style or `\u00xx` escapes, and
-/// everything else (including non-ASCII) as is.
-struct Escaped<W>(W);
-
-impl<W: fmt::Write> fmt::Write for Escaped<W> {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        let bytes = text.as_bytes();
-        let mut start = 0;
-        for (index, &byte) in bytes.iter().enumerate() {
-            let escape = match byte {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\t' => "\\t",
-                0x08 => "\\b",
-                0x0c => "\\f",
-                0x00..=0x1f => "",
-                _ => continue,
-            };
-            // Every byte escaped is ASCII, so these slice bounds are character boundaries.
-            self.0.write_str(&text[start..index])?;
-            if escape.is_empty() {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                self.0.write_str("\\u00")?;
-                self.0.write_char(HEX[usize::from(byte >> 4)] as char)?;
-                self.0.write_char(HEX[usize::from(byte & 0xf)] as char)?;
-            } else {
-                self.0.write_str(escape)?;
-            }
-            start = index + 1;
+        self.key(field);
+        match serde_json::to_string(&value) {
+            Ok(text) => self.line.push_str(&text),
+            Err(_) => self.result = Err(fmt::Error),
         }
-        self.0.write_str(&text[start..])
     }
 }
 
-/// Writes `time` as RFC 3339 in UTC with nanoseconds: `2026-11-21T10:00:05.123456789Z`.
+/// Appends `text` as a JSON string, quotes included.
+fn push_string(line: &mut String, text: &str) {
+    line.push('"');
+    push_escaped(line, text);
+    line.push('"');
+}
+
+/// Appends `text` escaped for the inside of a JSON string, exactly as serde_json does: `"`
+/// and `\`, control characters as `\n`-style or `\u00xx` escapes, everything else (including
+/// non-ASCII) as is.
+fn push_escaped(line: &mut String, text: &str) {
+    let plain = |byte: &u8| *byte >= 0x20 && *byte != b'"' && *byte != b'\\';
+    if text.as_bytes().iter().all(plain) {
+        line.push_str(text);
+        return;
+    }
+    let mut start = 0;
+    for (index, &byte) in text.as_bytes().iter().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        // Every byte escaped is ASCII, so these slice bounds are character boundaries.
+        line.push_str(&text[start..index]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            line.push_str("\\u00");
+            line.push(char::from(HEX[usize::from(byte >> 4)]));
+            line.push(char::from(HEX[usize::from(byte & 0xf)]));
+        } else {
+            line.push_str(escape);
+        }
+        start = index + 1;
+    }
+    line.push_str(&text[start..]);
+}
+
+/// Escapes what is formatted through it (a `Debug` value) into a line.
+struct Escaped<'a>(&'a mut String);
+
+impl fmt::Write for Escaped<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        push_escaped(self.0, text);
+        Ok(())
+    }
+}
+
+/// Appends `time` as RFC 3339 in UTC with nanoseconds: `2026-11-21T10:00:05.123456789Z`.
 /// Times before 1970 are written as 1970-01-01T00:00:00.000000000Z: the clock of a running
 /// system never says that, and a log line is no place to fail.
-pub fn write_timestamp(writer: &mut impl fmt::Write, time: SystemTime) -> fmt::Result {
+pub fn push_timestamp(line: &mut String, time: SystemTime) {
+    thread_local! {
+        /// The last second written and its text up to the fraction: most lines share it
+        /// with the line before.
+        static SECOND: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) };
+    }
     let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let seconds = since_epoch.as_secs();
+    let (cached, mut text) = SECOND.get();
+    if cached != seconds {
+        text = second_text(seconds);
+        SECOND.set((seconds, text));
+    }
+    line.push_str(std::str::from_utf8(&text).expect("digits and separators are ASCII"));
+    let mut digits = itoa::Buffer::new();
+    let nanos = digits.format(since_epoch.subsec_nanos());
+    line.push_str(&"000000000"[nanos.len()..]);
+    line.push_str(nanos);
+    line.push('Z');
+}
+
+/// `2026-11-21T10:00:05.` for a count of seconds since 1970-01-01T00:00:00Z.
+fn second_text(seconds: u64) -> [u8; 20] {
     let (year, month, day) = civil_from_days(seconds / 86_400);
     let second_of_day = seconds % 86_400;
-    let mut text = *b"0000-00-00T00:00:00.000000000Z";
+    let mut text = *b"0000-00-00T00:00:00.";
     put_digits(&mut text[0..4], year);
     put_digits(&mut text[5..7], month);
     put_digits(&mut text[8..10], day);
     put_digits(&mut text[11..13], second_of_day / 3600);
     put_digits(&mut text[14..16], second_of_day / 60 % 60);
     put_digits(&mut text[17..19], second_of_day % 60);
-    put_digits(&mut text[20..29], u64::from(since_epoch.subsec_nanos()));
-    writer.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+    text
 }
 
 /// Writes `value` as decimal digits right-aligned into `slot`, keeping its zero padding.
@@ -242,7 +297,7 @@ mod tests {
 
     fn timestamp(time: SystemTime) -> String {
         let mut text = String::new();
-        write_timestamp(&mut text, time).unwrap();
+        push_timestamp(&mut text, time);
         text
     }
 
@@ -260,6 +315,19 @@ mod tests {
             (4_107_542_400, 0, "2100-03-01T00:00:00.000000000Z"),
         ];
         for (seconds, nanos, expected) in known {
+            assert_eq!(timestamp(at(seconds, nanos)), expected);
+        }
+    }
+
+    #[test]
+    fn timestamps_stay_right_when_the_second_repeats_or_goes_back() {
+        let sequence = [
+            (86_399, 5, "1970-01-01T23:59:59.000000005Z"),
+            (86_399, 999_999_999, "1970-01-01T23:59:59.999999999Z"),
+            (86_400, 0, "1970-01-02T00:00:00.000000000Z"),
+            (86_399, 7, "1970-01-01T23:59:59.000000007Z"),
+        ];
+        for (seconds, nanos, expected) in sequence {
             assert_eq!(timestamp(at(seconds, nanos)), expected);
         }
     }
@@ -377,7 +445,7 @@ mod tests {
         ];
         for sample in samples {
             let mut ours = String::new();
-            write_string(&mut ours, sample).unwrap();
+            push_string(&mut ours, sample);
             assert_eq!(ours, serde_json::to_string(sample).unwrap(), "{sample:?}");
         }
     }

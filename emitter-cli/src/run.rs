@@ -4,7 +4,7 @@ use std::io;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use emitter_core::{format_interval, random_seed, Pacing, Settings, Ticker};
+use emitter_core::{format_interval, random_seed, Pacing, Settings, Tick, Ticker};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::Notify;
 use tracing::level_filters::LevelFilter;
@@ -136,7 +136,11 @@ pub async fn tick_loop(
     output: &Output,
 ) -> (u64, StopReason) {
     let mut ticker = Ticker::new(settings, seed);
-    let mut due = Instant::now();
+    // When the next tick is due; `None` when unpaced, which also spares reading the clock.
+    let mut due = match settings.pacing {
+        Pacing::Unpaced => None,
+        Pacing::Every(_) => Some(Instant::now()),
+    };
     loop {
         let reason = if settings.count == Some(ticker.count()) {
             Some(StopReason::Count)
@@ -150,7 +154,8 @@ pub async fn tick_loop(
         if let Some(reason) = reason {
             return (ticker.count(), reason);
         }
-        if let Pacing::Every(_) = settings.pacing {
+        if let Some(due) = due {
+            output.send_pending();
             tokio::select! {
                 biased;
                 // Woken by a stop request: the checks above end the loop.
@@ -158,18 +163,23 @@ pub async fn tick_loop(
                 () = tokio::time::sleep_until(due.into()) => {}
             }
         }
-        let tick = ticker.next_tick();
-        tracing::info!(
-            target: TARGET,
-            count = tick.count,
-            number = tick.number,
-            word = tick.word,
-            "tick"
-        );
-        if let Some(next) = settings.pacing.next_due(due, Instant::now()) {
-            due = next;
+        log_tick(&ticker.next_tick());
+        if let Some(previous) = due {
+            due = settings.pacing.next_due(previous, Instant::now());
         }
     }
+}
+
+/// Logs one tick: the event every line of the demo is about.
+#[inline]
+pub fn log_tick(tick: &Tick<'_>) {
+    tracing::info!(
+        target: TARGET,
+        count = tick.count,
+        number = tick.number,
+        word = tick.word,
+        "tick"
+    );
 }
 
 /// Listens for SIGTERM and SIGINT: the first asks `stop` to stop, the second exits at once
