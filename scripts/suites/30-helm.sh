@@ -234,6 +234,146 @@ if failures:
     sys.exit(1)
 PY
 
+echo "-- the rendered schema Job and test scripts, run against chdb through a stand-in clickhouse"
+# The scripts only a cluster runs, run here as rendered (their shell, environment and the
+# parameters they pass); a stand-in `clickhouse` on PATH answers `client` and `local` with
+# chdb, the same ClickHouse 25.8 engine, and logs who asked what.
+mkdir -p "$scratch/fake-bin"
+cat >"$scratch/fake-bin/clickhouse" <<'PY'
+#!/usr/bin/env python3
+import json, os, sys
+sys.path.insert(0, os.environ["FAKE_SQLFILE_DIR"])
+import sqlfile  # the data-path tests' splitter of multi-statement SQL
+import chdb.session
+scratch = os.environ["FAKE_SCRATCH"]
+mode, args = sys.argv[1], sys.argv[2:]
+opts, params, settings = {}, {}, {}
+while args:
+    arg = args.pop(0)
+    if arg in ("--host", "--port", "--user", "--password", "--query", "--format"):
+        opts[arg[2:]] = args.pop(0)
+    elif arg.startswith("--param_"):
+        name, _, value = arg[len("--param_"):].partition("=")
+        params[name] = value
+    elif arg.startswith("--") and "=" in arg:
+        name, _, value = arg[2:].partition("=")
+        settings[name] = value
+    elif arg != "--multiquery":
+        sys.exit(f"stand-in clickhouse: unexpected argument {arg}")
+with open(f"{scratch}/calls.jsonl", "a") as log:
+    log.write(json.dumps({"mode": mode, "user": opts.get("user"), "password": opts.get("password"),
+                          "params": params, "settings": settings}) + "\n")
+def quote(text):
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+# `client` talks to one server that keeps its tables; `local` starts empty each time.
+session = chdb.session.Session(f"{scratch}/chdb-{mode}")
+try:
+    for name, value in params.items():
+        session.query(f"SET param_{name} = {quote(value)}")
+    for name, value in settings.items():
+        session.query(f"SET {name} = {quote(value)}")
+    statements = [opts["query"]] if "query" in opts else sqlfile.statements(sys.stdin.read())
+    for statement in statements:
+        out = session.query(statement, opts.get("format", "TabSeparated"))
+    sys.stdout.write(out.bytes().decode())
+except Exception as err:
+    sys.exit(f"stand-in clickhouse: {err}")
+finally:
+    session.close()
+PY
+chmod +x "$scratch/fake-bin/clickhouse"
+FAKE_SQLFILE_DIR="$root/tests/datapath" FAKE_SCRATCH="$scratch" python3 - "$scratch" "$root/$chart" <<'PY'
+import http.server, json, os, subprocess, sys, threading, yaml
+scratch, chart = sys.argv[1:]
+clickhouse = f"{scratch}/fake-bin/clickhouse"
+docs = [d for d in yaml.safe_load_all(open(f"{scratch}/default.yaml")) if d]
+
+def pod(kind, prefix):
+    d = next(d for d in docs if d["kind"] == kind and d["metadata"]["name"].startswith(prefix))
+    return d["spec"]["template"]["spec"] if kind == "Job" else d["spec"]
+
+def run(spec, files, **overrides):
+    """Runs the pod's script with its environment (a Secret key reads as 'secret:<key>')."""
+    c = spec["containers"][0]
+    env = dict(os.environ, PATH=f"{scratch}/fake-bin:" + os.environ["PATH"], HOME=scratch)
+    for e in c["env"]:
+        env[e["name"]] = e["value"] if "value" in e else "secret:" + e["valueFrom"]["secretKeyRef"]["key"]
+    env.update(overrides)
+    script = c["command"][2].replace("/tmp/last.out", f"{scratch}/last.out")
+    for mounted, local in files.items():
+        script = script.replace(mounted, local)
+    return subprocess.run(c["command"][:2] + [script], env=env, capture_output=True, text=True, cwd=scratch)
+
+def calls():
+    with open(f"{scratch}/calls.jsonl") as f:
+        return [json.loads(line) for line in f]
+
+def expect(ok, what, result):
+    if not ok:
+        print(result.stdout)
+        print(result.stderr)
+        sys.exit(f"FAIL: {what}")
+    print("ok:", what)
+
+schema_job = pod("Job", "logdemo-clickhouse-schema-")
+schema_sql = {"/schema/schema.sql": f"{chart}/charts/clickhouse/files/schema.sql"}
+schema = run(schema_job, schema_sql)
+expect(schema.returncode == 0 and "schema applied: otel.otel_logs (MergeTree, TTL 30 days)" in schema.stdout,
+       "the schema Job creates otel.otel_logs", schema)
+admin = [c for c in calls() if c["params"]][-1]
+expect(admin["user"] == "admin" and admin["password"] == "secret:admin-password"
+       and admin["params"] == {"database": "otel", "logs_table": "otel_logs", "ttl_days": "30"}
+       and admin["settings"] == {"default_table_engine": "MergeTree"},
+       "it runs schema.sql as the admin with its parameters and table engine", schema)
+again = run(schema_job, schema_sql)
+expect(again.returncode == 0, "the schema Job runs again (idempotent)", again)
+
+pipeline = pod("Pod", "logdemo-test-pipeline")
+check_sql = {"/sql/pipeline-check.sql": f"{chart}/files/pipeline-check.sql"}
+empty = run(pipeline, check_sql, WAIT_SECONDS="1")
+expect(empty.returncode != 0 and "FAILED: the pipeline check" in empty.stderr and "rows_arrived" in empty.stderr,
+       "the pipeline test fails on an empty table, naming the failed check", empty)
+ticks = [{"Timestamp": f"2026-11-21 10:00:0{n}.000000000", "SeverityText": "INFO", "SeverityNumber": 9,
+          "ServiceName": "emitter", "Body": "tick",
+          "ResourceAttributes": {"k8s.pod.uid": "pod-1", "container.id": "container-1"},
+          "LogAttributes": {"count": str(n), "number": str(10 * n), "word": ["alpha", "beta", "kappa"][n % 3]}}
+         for n in range(1, 6)]
+insert = subprocess.run([clickhouse, "client", "--query", "INSERT INTO otel.otel_logs FORMAT JSONEachRow\n"
+                         + "\n".join(json.dumps(t) for t in ticks)], capture_output=True, text=True)
+expect(insert.returncode == 0, "five emitter ticks inserted", insert)
+good = run(pipeline, check_sql, WAIT_SECONDS="1")
+expect(good.returncode == 0 and "pipeline check passed" in good.stdout and "no_duplicate" in good.stdout,
+       "the pipeline test passes on good rows and prints its report", good)
+reader = [c for c in calls() if "service" in c["params"]][-1]
+words = "['alpha','beta','gamma','delta','epsilon','zeta','eta','theta','iota','kappa']"
+expect(reader["user"] == "reader" and reader["password"] == "secret:reader-password"
+       and reader["params"] == {"database": "otel", "logs_table": "otel_logs", "service": "emitter",
+                                "min": "0", "max": "100", "words": words},
+       "it queries as the reader with the emitter's range and words", good)
+narrow = run(pipeline, check_sql, WAIT_SECONDS="1", MAX="20")
+expect(narrow.returncode != 0 and "number_in_range" in narrow.stderr,
+       "the pipeline test fails when numbers leave the configured range", narrow)
+
+status = {"code": 200}
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(status["code"])
+        self.end_headers()
+        self.wfile.write(b"Ok.\n")
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Health)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+url = f"http://127.0.0.1:{server.server_port}/ping"
+health = pod("Pod", "logdemo-test-clickhouse-health")
+healthy = run(health, {}, URL=url, WAIT_SECONDS="1")
+expect(healthy.returncode == 0 and f"healthy: {url}" in healthy.stdout, "a health test passes on HTTP 200", healthy)
+status["code"] = 503
+sick = run(health, {}, URL=url, WAIT_SECONDS="1")
+expect(sick.returncode != 0 and f"FAILED: GET {url} answers 2xx" in sick.stderr, "a health test fails on HTTP 503", sick)
+server.shutdown()
+PY
+
 echo "-- checksum annotations follow the fluent-bit config, the Lua filter and ClickHouse's users"
 # checksum <chart dir> <kind> <name> <annotation> [helm args]: the annotation of that pod template.
 checksum() {
