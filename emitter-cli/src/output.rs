@@ -80,7 +80,8 @@ impl Shared {
 #[derive(Debug)]
 pub struct Output {
     shared: Arc<Shared>,
-    guard: WorkerGuard,
+    /// Stops the writer thread when dropped, after `Drop for Output` has drained it.
+    _guard: WorkerGuard,
 }
 
 impl Output {
@@ -100,15 +101,20 @@ impl Output {
 
     /// Waits until every line logged so far is written out, or writing failed (then the
     /// rest is lost anyway), then stops the writer thread. Waits as long as it takes: a
-    /// reader that never reads again is what a second signal is for.
-    pub fn finish(self) {
+    /// reader that never reads again is what a second signal is for. Dropping the output
+    /// (also while a panic unwinds) does the same.
+    pub fn finish(self) {}
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
         self.send_pending();
         let progress = &self.shared.progress;
         let submitted = progress.submitted.load(Ordering::Acquire);
         while !self.failed() && progress.flushed.load(Ordering::Acquire) < submitted {
             std::thread::sleep(Duration::from_millis(1));
         }
-        drop(self.guard);
+        // Then the guard, a field, drops: it stops the writer thread after a last flush.
     }
 }
 
@@ -148,7 +154,13 @@ pub fn non_blocking<W: Write + Send + 'static>(
         progress,
     });
     let writer = LineWriter(Arc::clone(&shared));
-    (writer, Output { shared, guard })
+    (
+        writer,
+        Output {
+            shared,
+            _guard: guard,
+        },
+    )
 }
 
 /// The writer the emitter logs through: adds each line to the open batch, and hands the

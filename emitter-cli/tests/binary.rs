@@ -377,13 +377,18 @@ fn sigterm_stops_a_flat_out_run_without_losing_a_line() {
 
 #[test]
 fn a_second_signal_exits_at_once_with_130() {
-    // Nobody reads stdout: the pipe fills, so the first signal's flush cannot finish.
+    // Once the first line is read (the signal handlers are in place by then), nobody reads
+    // stdout: the pipe fills within milliseconds, so the first signal's flush cannot finish.
     let mut child = emitter(&["--interval", "0"], &[])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("emitter starts");
-    std::thread::sleep(Duration::from_millis(500));
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.contains("starting"), "{first}");
+    std::thread::sleep(Duration::from_secs(1));
     let pid = Pid::from_raw(child.id() as i32);
     kill(pid, Signal::SIGTERM).unwrap();
     std::thread::sleep(Duration::from_millis(200));
