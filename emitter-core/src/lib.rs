@@ -11,5 +11,5 @@ pub use config::{
     format_interval, parse_interval, parse_number, Config, ConfigError, ParseError, Settings,
 };
 pub use pacing::Pacing;
-pub use tick::{random_seed, Tick, Ticker};
+pub use tick::{random_seed, Tick, Ticker, RANDOM_SEED_LIMIT};
 pub use words::{parse_word_list, BUILTIN_WORDS, DEFAULT_BUILTIN_WORDS};

@@ -63,10 +63,14 @@ impl Ticker {
     }
 }
 
-/// A seed from the operating system's random source, for runs without `--seed`. Log it:
-/// giving it back as `--seed` replays the run's draws.
+/// Random seeds stay below 2^53, so that the seed logged in the `starting` line survives
+/// JSON parsers that read numbers as doubles (Lua, JavaScript) and can be given back as is.
+pub const RANDOM_SEED_LIMIT: u64 = 1 << 53;
+
+/// A seed from the operating system's random source, below [`RANDOM_SEED_LIMIT`], for runs
+/// without `--seed`. Log it: giving it back as `--seed` replays the run's draws.
 pub fn random_seed() -> Result<u64, rand::rngs::SysError> {
-    SysRng.try_next_u64()
+    Ok(SysRng.try_next_u64()? % RANDOM_SEED_LIMIT)
 }
 
 #[cfg(test)]
@@ -205,7 +209,12 @@ mod tests {
     }
 
     #[test]
-    fn random_seeds_differ() {
-        assert_ne!(random_seed().unwrap(), random_seed().unwrap());
+    fn random_seeds_differ_and_stay_exact_as_doubles() {
+        let seeds: Vec<u64> = (0..100).map(|_| random_seed().unwrap()).collect();
+        assert_ne!(seeds[0], seeds[1]);
+        for seed in seeds {
+            assert!(seed < RANDOM_SEED_LIMIT);
+            assert_eq!(seed as f64 as u64, seed);
+        }
     }
 }
