@@ -64,6 +64,23 @@ impl StopRequest {
 
 /// Runs the emitter with validated settings until it stops; returns the exit status.
 pub fn run(settings: &Settings, level: LevelFilter) -> i32 {
+    // One worker is plenty: the tick loop runs on this thread, the signal watch on the worker.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("emitter: cannot start the async runtime: {error}");
+            return 1;
+        }
+    };
+    let stop = Arc::new(StopRequest::default());
+    if let Err(error) = runtime.block_on(async { watch_signals(Arc::clone(&stop)) }) {
+        eprintln!("emitter: cannot listen for signals: {error}");
+        return 1;
+    }
     let (writer, output) = match output::stdout() {
         Ok(started) => started,
         Err(error) => {
@@ -80,8 +97,9 @@ pub fn run(settings: &Settings, level: LevelFilter) -> i32 {
         eprintln!("emitter: cannot set up logging: {error}");
         return 1;
     }
-    let result = ticks(settings, &output);
-    // Every way out, errors included, goes through here: no line stays unwritten.
+    let result = ticks(settings, &runtime, &stop, &output);
+    // Every way out, errors included, goes through here: no line stays unwritten. The
+    // runtime lives on meanwhile, so a second signal still ends a flush that hangs.
     output.finish();
     match result {
         Ok(StopReason::OutputFailed) => {
@@ -97,20 +115,18 @@ pub fn run(settings: &Settings, level: LevelFilter) -> i32 {
 }
 
 /// Logs `starting`, the ticks, then `shutdown`.
-fn ticks(settings: &Settings, output: &Output) -> io::Result<StopReason> {
+fn ticks(
+    settings: &Settings,
+    runtime: &tokio::runtime::Runtime,
+    stop: &StopRequest,
+    output: &Output,
+) -> io::Result<StopReason> {
     let seed = match settings.seed {
         Some(seed) => seed,
         None => {
             random_seed().map_err(|error| io::Error::other(format!("no random seed: {error}")))?
         }
     };
-    // One worker is plenty: the tick loop runs on this thread, the signal watch on the worker.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    let stop = Arc::new(StopRequest::default());
-    runtime.block_on(async { watch_signals(Arc::clone(&stop)) })?;
     tracing::info!(
         target: TARGET,
         version = env!("CARGO_PKG_VERSION"),
@@ -122,7 +138,7 @@ fn ticks(settings: &Settings, output: &Output) -> io::Result<StopReason> {
         max_ticks = settings.count,
         "starting"
     );
-    let (total, reason) = runtime.block_on(tick_loop(settings, seed, &stop, output));
+    let (total, reason) = runtime.block_on(tick_loop(settings, seed, stop, output));
     tracing::info!(target: TARGET, total, reason = reason.as_str(), "shutdown");
     Ok(reason)
 }

@@ -375,11 +375,11 @@ fn sigterm_stops_a_flat_out_run_without_losing_a_line() {
     assert!(assert_complete_run(&lines, "SIGTERM") >= 20_000);
 }
 
-#[test]
-fn a_second_signal_exits_at_once_with_130() {
-    // Once the first line is read (the signal handlers are in place by then), nobody reads
-    // stdout: the pipe fills within milliseconds, so the first signal's flush cannot finish.
-    let mut child = emitter(&["--interval", "0"], &[])
+/// Starts the emitter, reads its first line (its signal handlers are in place by then),
+/// then reads no more: the pipe fills within milliseconds, so flushing cannot finish.
+/// Returns the process and its stdout, kept open.
+fn start_unread(args: &[&str]) -> (Child, BufReader<std::process::ChildStdout>) {
+    let mut child = emitter(args, &[])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -389,16 +389,36 @@ fn a_second_signal_exits_at_once_with_130() {
     stdout.read_line(&mut first).unwrap();
     assert!(first.contains("starting"), "{first}");
     std::thread::sleep(Duration::from_secs(1));
+    (child, stdout)
+}
+
+/// Sends `first`, checks the emitter is still flushing, sends `second`, expects exit 130.
+fn assert_second_signal_exits_130(child: &mut Child, first: Signal, second: Signal) {
     let pid = Pid::from_raw(child.id() as i32);
-    kill(pid, Signal::SIGTERM).unwrap();
+    kill(pid, first).unwrap();
     std::thread::sleep(Duration::from_millis(200));
     assert!(
         child.try_wait().unwrap().is_none(),
-        "exited before the second signal"
+        "exited with lines unwritten"
     );
-    kill(pid, Signal::SIGINT).unwrap();
-    let status = wait_at_most(&mut child, Duration::from_secs(10));
+    kill(pid, second).unwrap();
+    let status = wait_at_most(child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(130));
+}
+
+#[test]
+fn a_second_signal_exits_at_once_with_130() {
+    // Unpaced, the loop itself waits for room to hand over lines when the signals come.
+    let (mut child, _stdout) = start_unread(&["--interval", "0"]);
+    assert_second_signal_exits_130(&mut child, Signal::SIGTERM, Signal::SIGINT);
+}
+
+#[test]
+fn a_second_signal_also_ends_a_hanging_final_flush() {
+    // 5000 ticks fit in the buffers: the loop has ended and the emitter waits to flush
+    // when the signals come.
+    let (mut child, _stdout) = start_unread(&["--interval", "0", "--count", "5000"]);
+    assert_second_signal_exits_130(&mut child, Signal::SIGTERM, Signal::SIGTERM);
 }
 
 #[test]
