@@ -44,9 +44,7 @@ impl<C: Clock> JsonLines<C> {
     pub fn with_clock(clock: C) -> Self {
         JsonLines { clock }
     }
-}
 
-impl<C: Clock> JsonLines<C> {
     /// Appends the event's JSON line to `line`.
     fn format_line(&self, line: &mut String, event: &Event<'_>) -> fmt::Result {
         let metadata = event.metadata();
