@@ -277,7 +277,9 @@ fn the_first_tick_comes_at_once_then_one_per_interval() {
         first_wait < time::Duration::milliseconds(500),
         "{first_wait}"
     );
-    assert!(between >= time::Duration::milliseconds(990), "{between}");
+    // Ticks are due on a grid from the loop's start, and each is stamped a little after
+    // it is due: allow for that jitter, not for a missing pause.
+    assert!(between >= time::Duration::milliseconds(900), "{between}");
 }
 
 /// A running emitter whose stdout the test reads line by line.
