@@ -178,6 +178,22 @@ if wanted - env:
 print("fluent-bit.yaml reads", ", ".join(sorted(wanted)))
 PY
 
+echo "-- ClickHouse's config.d and users.d overrides are well-formed XML"
+python3 - "$scratch/default.yaml" <<'PY'
+import sys, yaml
+import xml.etree.ElementTree as ET
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "logdemo-clickhouse")
+for name, text in config["data"].items():
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as err:
+        sys.exit(f"FAIL: {name} is not well-formed XML: {err}")
+    if root.tag != "clickhouse":
+        sys.exit(f"FAIL: {name} has root <{root.tag}>, ClickHouse reads <clickhouse>")
+    print(f"{name}: ok")
+PY
+
 echo "-- the emitter's default words are the design's first ten built-in words"
 python3 - "$chart/charts/emitter/values.yaml" emitter-core/src/words.rs <<'PY'
 import re, sys, yaml
