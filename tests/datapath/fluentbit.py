@@ -59,9 +59,10 @@ def lua_entry():
 
 @functools.cache
 def merge_settings():
-    """(merge_log, merge_log_key, keep_log) of the chart's kubernetes filter."""
+    """(merge_log, merge_log_key, keep_log, merge_log_trim) of the chart's kubernetes filter."""
     k8s = plugin("filters", "kubernetes")
-    return _on(k8s.get("merge_log", "off")), k8s.get("merge_log_key"), _on(k8s.get("keep_log", "on"))
+    return (_on(k8s.get("merge_log", "off")), k8s.get("merge_log_key"),
+            _on(k8s.get("keep_log", "on")), _on(k8s.get("merge_log_trim", "on")))
 
 
 def rfc3339nano(time_ns):
@@ -172,15 +173,17 @@ def emitter_pod(suffix="x7k2p", uid="0b7c4e52-8f0e-4c7e-9d51-2f3a6b1c9e01", cont
 
 def kubernetes_filter(record, pod):
     """The kubernetes filter with the chart's Merge_Log settings; pod None = no metadata."""
-    merge_log, merge_key, keep_log = merge_settings()
+    merge_log, merge_key, keep_log, trim = merge_settings()
     out = dict(record)
     raw = out.get("log")
     if merge_log and isinstance(raw, str):
         try:
-            parsed = json.loads(raw)
+            parsed = json.loads(raw)  # one JSON text only: "{} {}" is not merged either
         except ValueError:
             parsed = None
         if isinstance(parsed, dict):
+            if trim:  # Merge_Log_Trim: trailing newlines off each top-level string value
+                parsed = {k: v.rstrip("\r\n") if isinstance(v, str) else v for k, v in parsed.items()}
             if not keep_log:
                 del out["log"]
             if merge_key:

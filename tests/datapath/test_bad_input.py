@@ -72,6 +72,9 @@ case("keys named like record keys",
      "{\"message\":\"m\",\"stream\":\"mine\",\"log\":\"inner\",\"kubernetes\":\"k\",\"time\":\"t\"}",
      lambda r: attrs(r)["stream"] == "mine" and attrs(r)["log"] == "inner" and attrs(r)["kubernetes"] == "k"
      and attrs(r)["log.iostream"] == "stdout" and r["ServiceName"] == "emitter")
+case("trailing newline in a value", "{\"message\":\"two lines\\nend\\n\",\"k\":\"v\\r\\n\"}",
+     lambda r: r["Body"] == "two lines\nend\n" and attrs(r)["k"] == "v\r\n")
+case("two json objects on one line", "{\"a\":1} {\"b\":2}", ok_text("{\"a\":1} {\"b\":2}"))
 case("control characters", "{\"message\":\"nul\\u0000 tab\\t esc\\u001b bell\\u0007\"}",
      ok_text("nul\x00 tab\t esc\x1b bell\x07"))
 case("256 KiB json message", json.dumps({"message": BIG, "level": "DEBUG"}),

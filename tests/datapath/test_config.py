@@ -40,8 +40,9 @@ def test_tail_reads_both_runtimes_and_keeps_its_place():
 
 def test_kubernetes_filter_merges_json_lines():
     k8s = fb.plugin("filters", "kubernetes")
-    merge_log, merge_key, _ = fb.merge_settings()
+    merge_log, merge_key, _, trim = fb.merge_settings()
     assert merge_log and merge_key
+    assert not trim, "merge_log_trim would cut trailing newlines off logged values"
     assert fb._on(k8s["labels"])  # ServiceName comes from the pod's labels
     size = str(k8s["buffer_size"])
     assert size == "0" or size.upper().endswith(("M", "MB")), "Buffer_Size must fit whole pod specs"
