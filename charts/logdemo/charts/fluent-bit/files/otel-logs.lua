@@ -16,8 +16,8 @@
 -- as JSON text by the small encoder below. Any runtime error still yields a row (see
 -- to_otel at the end), so no line is lost.
 
-local byte, char, find, format, sub, gsub, match =
-  string.byte, string.char, string.find, string.format, string.sub, string.gsub, string.match
+local byte, find, format, sub, gsub, match =
+  string.byte, string.find, string.format, string.sub, string.gsub, string.match
 local concat = table.concat
 -- LuaJIT's table.new pre-sizes a table (no rehash while it fills); plain {} elsewhere.
 local has_new_tab, new_tab = pcall(require, "table.new")
