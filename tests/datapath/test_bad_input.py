@@ -204,12 +204,3 @@ def test_runtime_error_in_filter_keeps_the_line():
         assert row["ServiceName"] == "emitter"  # from the tag: the file name names the container
     assert json.loads(rows[0]["Body"])["log_processed"] == {"message": "m", "count": 7}
     assert rows[2]["Body"] == plain and rows[3]["Body"] == plain + "\n"
-
-
-def test_fault_injection_really_raises_inside_the_filter():
-    """The harness fault is a real error: a filter that does not catch it reports it."""
-    outputs = fb.run_filter(
-        [fb.Event(tag="t", time_ns=RECORD_TIME_NS, record={"log": "x"}, fault="")],
-        lua_filter=fb.HERE / "fixtures" / "raises.lua", entry="cb")
-    assert [o.code for o in outputs] == ["error"]
-    assert b"injected fault" in outputs[0].json
