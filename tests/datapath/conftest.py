@@ -2,6 +2,7 @@
 the real emitter binary."""
 
 import itertools
+import json
 import os
 import sys
 from pathlib import Path
@@ -52,8 +53,6 @@ class Table:
 
     def query(self, sql):
         """Rows of `sql` (with {table} replaced by this table) as lists."""
-        import json
-
         result = self.session.query(sql.replace("{table}", self.qualified), "JSONCompact")
         return json.loads(result.bytes())["data"]
 
@@ -62,8 +61,6 @@ class Table:
 
     def check(self, service, minimum, maximum, words):
         """Runs the chart's pipeline-check.sql; returns its rows, raises if a check failed."""
-        import json
-
         params = {
             "database": self.database, "logs_table": self.name, "service": service,
             "min": minimum, "max": maximum, "words": list(words),

@@ -1,7 +1,5 @@
 """Runs the chart's SQL files the way `clickhouse client --multiquery --param_x=...` does."""
 
-import json
-
 
 def statements(text):
     """Splits a multi-statement SQL text on the `;` that end statements.
