@@ -11,7 +11,7 @@
   kubernetes-helmPlugins,
   wrapHelm,
   helmfile,
-  kubeconform,
+  nodejs,
   kubectl,
   minikube,
   luajit,
@@ -38,7 +38,7 @@ mkShell {
     go
     helm
     helmfile
-    kubeconform
+    nodejs
     kubectl
     minikube
     (luajit.withPackages (ps: [ ps.lua-cjson ]))
