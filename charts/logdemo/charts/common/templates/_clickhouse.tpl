@@ -91,14 +91,15 @@ retry() {
   budget=$1 what=$2
   shift 2
   deadline=$(( $(date +%s) + budget ))
-  until "$@" >/tmp/last.out 2>&1; do
+  last=$(mktemp)
+  until "$@" >"$last" 2>&1; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      cat /tmp/last.out >&2
+      cat "$last" >&2
       echo "FAILED: $what (still failing after ${budget}s)" >&2
       return 1
     fi
     sleep 5
   done
-  cat /tmp/last.out
+  cat "$last"
 }
 {{- end -}}
