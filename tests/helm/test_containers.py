@@ -1,0 +1,142 @@
+"""Every rendered pod and container, in every value set: security context, resources, probes,
+pinned images; the Nix value set runs the Nix-built images. Each test names every offender."""
+
+import pytest
+
+import chart
+
+# Documented exceptions (charts/logdemo/README.md, Security): fluent-bit reads root's log
+# files as root without capabilities; HyperDX's image writes under /app at start.
+ROOT_ALLOWED = {"fluent-bit"}
+WRITABLE_ROOT_ALLOWED = {"hyperdx"}
+LONG_RUNNING = {"Deployment", "StatefulSet", "DaemonSet"}
+WITH_PODS = LONG_RUNNING | {"Job", "Pod"}
+
+
+def pods(value_set):
+    """(where, kind, pod spec) of every object that runs a pod."""
+    for doc in chart.manifests(value_set):
+        if doc["kind"] in WITH_PODS:
+            yield f"{value_set}: {doc['kind']} {doc['metadata']['name']}", doc["kind"], chart.pod_spec(doc)
+
+
+def containers(value_set):
+    """(where, kind, pod spec, container) of every container, init containers included."""
+    found = [(f"{where} container {c['name']}", kind, pod, c)
+             for where, kind, pod in pods(value_set)
+             for c in pod.get("initContainers", []) + pod["containers"]]
+    assert found, f"value set {value_set} renders no containers"
+    return found
+
+
+def offenders(value_set, bad):
+    """The containers for which bad(kind, pod, container) says what is wrong."""
+    return [f"{where}: {problem}" for where, kind, pod, c in containers(value_set)
+            if (problem := bad(kind, pod, c))]
+
+
+value_sets = pytest.mark.parametrize("value_set", chart.VALUE_SETS)
+
+
+def security(c):
+    return c.get("securityContext", {})
+
+
+@value_sets
+def test_pods_use_the_runtime_default_seccomp_profile(value_set):
+    wrong = [where for where, _, pod in pods(value_set)
+             if pod.get("securityContext", {}).get("seccompProfile", {}).get("type") != "RuntimeDefault"]
+    assert not wrong, f"pod seccompProfile is not RuntimeDefault: {wrong}"
+
+
+@value_sets
+def test_containers_drop_all_capabilities(value_set):
+    wrong = offenders(value_set, lambda kind, pod, c:
+                      security(c).get("capabilities", {}).get("drop") != ["ALL"] and "capabilities are not dropped (drop: [ALL])")
+    assert not wrong, "\n".join(wrong)
+
+
+@value_sets
+def test_containers_forbid_privilege_escalation(value_set):
+    wrong = offenders(value_set, lambda kind, pod, c:
+                      security(c).get("allowPrivilegeEscalation") is not False and "allowPrivilegeEscalation is not false")
+    assert not wrong, "\n".join(wrong)
+
+
+@value_sets
+def test_containers_use_the_runtime_default_seccomp_profile(value_set):
+    wrong = offenders(value_set, lambda kind, pod, c:
+                      security(c).get("seccompProfile", {}).get("type") != "RuntimeDefault" and "seccompProfile is not RuntimeDefault")
+    assert not wrong, "\n".join(wrong)
+
+
+@value_sets
+def test_root_filesystems_are_read_only(value_set):
+    wrong = offenders(value_set, lambda kind, pod, c:
+                      security(c).get("readOnlyRootFilesystem") is not True and c["name"] not in WRITABLE_ROOT_ALLOWED
+                      and "root filesystem is writable")
+    assert not wrong, "\n".join(wrong)
+
+
+@value_sets
+def test_containers_run_as_non_root(value_set):
+    def may_run_as_root(kind, pod, c):
+        non_root = security(c).get("runAsNonRoot", pod.get("securityContext", {}).get("runAsNonRoot"))
+        return non_root is not True and c["name"] not in ROOT_ALLOWED and "may run as root (runAsNonRoot is not true)"
+    wrong = offenders(value_set, may_run_as_root)
+    assert not wrong, "\n".join(wrong)
+
+
+@value_sets
+def test_containers_request_cpu_and_limit_memory(value_set):
+    def unbounded(kind, pod, c):
+        res = c.get("resources", {})
+        return (not res.get("requests", {}).get("cpu") or not res.get("limits", {}).get("memory")) \
+            and "needs resources.requests.cpu and resources.limits.memory"
+    wrong = offenders(value_set, unbounded)
+    assert not wrong, "\n".join(wrong)
+
+
+def image_parts(c):
+    repository, _, tag = c["image"].rpartition(":")
+    return repository, tag
+
+
+@value_sets
+def test_images_are_pinned_to_an_exact_tag(value_set):
+    def unpinned(kind, pod, c):
+        repository, tag = image_parts(c)
+        return (not repository or "/" in tag or tag in ("", "latest")) and f"image {c['image']} is not pinned to an exact tag"
+    wrong = offenders(value_set, unpinned)
+    assert not wrong, "\n".join(wrong)
+
+
+@value_sets
+def test_long_running_containers_have_a_liveness_probe(value_set):
+    wrong = offenders(value_set, lambda kind, pod, c:
+                      kind in LONG_RUNNING and "livenessProbe" not in c and "long-running container without a livenessProbe")
+    assert not wrong, "\n".join(wrong)
+
+
+@value_sets
+def test_long_running_containers_with_ports_have_a_readiness_probe(value_set):
+    wrong = offenders(value_set, lambda kind, pod, c:
+                      kind in LONG_RUNNING and c.get("ports") and "readinessProbe" not in c
+                      and "serves ports without a readinessProbe")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_nix_value_set_runs_the_workspace_images():
+    version = chart.workspace_version()
+    def other_image(kind, pod, c):
+        repository, tag = image_parts(c)
+        return (not repository.startswith("logdemo/") or tag != version) \
+            and f"the Nix value set runs {c['image']}, not logdemo/<component>:{version}"
+    wrong = offenders("nix", other_image)
+    assert not wrong, "\n".join(wrong)
+
+
+def test_nix_value_set_never_pulls():
+    wrong = offenders("nix", lambda kind, pod, c:
+                      c.get("imagePullPolicy") != "Never" and f"the Nix value set pulls ({c.get('imagePullPolicy')}), not Never")
+    assert not wrong, "\n".join(wrong)

@@ -1,0 +1,42 @@
+"""helm lint --strict and the chart's helm-unittest suites."""
+
+import shutil
+
+import pytest
+import yaml
+
+import chart
+
+
+@pytest.mark.parametrize("value_set", chart.VALUE_SETS)
+def test_umbrella_lints_strictly(value_set):
+    chart.succeeds("helm", "lint", "--strict", chart.CHART, *chart.VALUE_SETS[value_set])
+
+
+@pytest.fixture(scope="module")
+def umbrella(tmp_path_factory):
+    return chart.copy(tmp_path_factory.mktemp("lint"))
+
+
+@pytest.fixture(scope="module")
+def global_values(tmp_path_factory):
+    """The umbrella's global values, which a subchart gets inside the umbrella."""
+    path = tmp_path_factory.mktemp("globals") / "globals.yaml"
+    values = yaml.safe_load((chart.CHART / "values.yaml").read_text())
+    path.write_text(yaml.safe_dump({"global": values["global"]}))
+    return path
+
+
+@pytest.mark.parametrize("subchart", chart.SUBCHARTS)
+def test_subchart_lints_strictly_on_its_own(subchart, umbrella, global_values):
+    # On its own a subchart still needs the shared library chart, its dependency.
+    directory = umbrella / "charts" / subchart
+    library = directory / "charts" / "common"
+    if not library.exists():
+        library.parent.mkdir(exist_ok=True)
+        shutil.copytree(umbrella / "charts" / "common", library)
+    chart.succeeds("helm", "lint", "--strict", directory, "--values", global_values)
+
+
+def test_helm_unittest_suites_pass():
+    print(chart.succeeds("helm", "unittest", chart.CHART))

@@ -1,0 +1,97 @@
+"""What helm template renders: valid Kubernetes objects for every value set and with each
+part switched off, each YAML mapping with its keys once, and the files the objects carry."""
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+import yaml
+
+import chart
+
+KUBERNETES_VERSION = "1.34.0"
+# The parts a user can switch off, one at a time.
+PARTS = ["emitter", "fluent-bit", "hyperdx", "clickhouse.schema"]
+
+
+def assert_valid_kubernetes(text, tmp_path, what):
+    manifests = tmp_path / "manifests.yaml"
+    manifests.write_text(text)
+    proc = chart.run("kubernetes-validate", "--kubernetes-version", KUBERNETES_VERSION,
+                     "--strict", "--quiet", manifests)
+    assert proc.returncode == 0, \
+        f"{what} renders manifests Kubernetes {KUBERNETES_VERSION} rejects:\n{chart.output(proc)}"
+    assert chart.documents(text), f"{what} renders no objects"
+
+
+@pytest.mark.parametrize("value_set", chart.VALUE_SETS)
+def test_value_set_renders_valid_kubernetes(value_set, tmp_path):
+    assert_valid_kubernetes(chart.rendered(value_set), tmp_path, f"value set {value_set}")
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_part_switched_off_renders_valid_kubernetes(part, tmp_path):
+    text = chart.template("--set", f"{part}.enabled=false")
+    assert_valid_kubernetes(text, tmp_path, f"{part}.enabled=false")
+
+
+class StrictLoader(yaml.SafeLoader):
+    """Refuses a mapping with a key twice, which YAML parsers (and so the schemas) silently
+    reduce to its last value."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
+        twice = {k for k in keys if keys.count(k) > 1}
+        if twice:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"keys {sorted(map(str, twice))} twice", node.start_mark)
+        return super().construct_mapping(node, deep)
+
+
+@pytest.mark.parametrize("value_set", chart.VALUE_SETS)
+def test_no_mapping_has_a_key_twice(value_set):
+    try:
+        list(yaml.load_all(chart.rendered(value_set), Loader=StrictLoader))
+    except yaml.constructor.ConstructorError as err:
+        pytest.fail(f"value set {value_set} renders a mapping with a key twice: {err}")
+
+
+def test_fluent_bit_gets_every_variable_its_config_reads():
+    daemonset = chart.find(chart.manifests("default"), "DaemonSet")
+    env = chart.env(chart.pod_spec(daemonset)["containers"][0])
+    config = chart.CHART / "charts" / "fluent-bit" / "files" / "fluent-bit.yaml"
+    wanted = set(re.findall(r"\$\{([A-Z0-9_]+)\}", config.read_text()))
+    assert wanted, f"found no ${{VARIABLE}} in {config}"
+    assert not wanted - env.keys(), \
+        f"fluent-bit.yaml reads {sorted(wanted - env.keys())}, which the DaemonSet does not set"
+
+
+def clickhouse_overrides():
+    config = chart.find(chart.manifests("default"), "ConfigMap", name="logdemo-clickhouse")
+    return config["data"].items()
+
+
+@pytest.mark.parametrize("name,text", clickhouse_overrides())
+def test_clickhouse_override_is_well_formed_xml(name, text):
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as err:
+        pytest.fail(f"{name} is not well-formed XML: {err}")
+    assert root.tag == "clickhouse", f"{name} has root <{root.tag}>, ClickHouse reads <clickhouse>"
+
+
+def test_emitter_words_are_the_first_ten_builtin_words():
+    chart_words = yaml.safe_load((chart.CHART / "charts" / "emitter" / "values.yaml").read_text())["wordList"]
+    source = (chart.ROOT / "emitter-core" / "src" / "words.rs").read_text()
+    declaration = re.search(r"BUILTIN_WORDS[^=]*=\s*\[(.*?)\];", source, re.S)
+    assert declaration, "emitter-core/src/words.rs declares no BUILTIN_WORDS"
+    builtin = re.findall(r'"([a-z]+)"', declaration.group(1))
+    assert len(chart_words) == 10 and chart_words == builtin[:10], \
+        f"emitter.wordList {chart_words} is not the first ten of BUILTIN_WORDS {builtin}"
+
+
+def test_chart_version_is_the_workspace_version():
+    version = chart.workspace_version()
+    meta = yaml.safe_load((chart.CHART / "Chart.yaml").read_text())
+    assert (meta["version"], meta["appVersion"]) == (version, version), \
+        f"Chart.yaml version {meta['version']} / appVersion {meta['appVersion']} differ from the workspace version {version}"

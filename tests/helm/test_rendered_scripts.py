@@ -1,0 +1,176 @@
+"""The rendered schema Job, helm test pods and HyperDX registration Job, run as rendered
+against a stand-in `clickhouse` (chdb) and stand-in HTTP servers (see standin.py).
+
+The module's fixtures follow one cluster's life: the schema Job runs, the pipeline test finds
+the table empty, the emitter's ticks arrive, the pipeline test passes."""
+
+import itertools
+import json
+
+import pytest
+
+import chart
+import standin
+
+SCHEMA_FILES = {"/schema/schema.sql": chart.CHART / "charts" / "clickhouse" / "files" / "schema.sql"}
+CHECK_FILES = {"/sql/pipeline-check.sql": chart.CHART / "files" / "pipeline-check.sql"}
+WORDS = "['alpha','beta','gamma','delta','epsilon','zeta','eta','theta','iota','kappa']"
+
+
+def pod(kind, prefix):
+    return chart.pod_spec(chart.find(chart.manifests("default"), kind, prefix=prefix))
+
+
+def report(result):
+    return f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    return standin.Cluster(tmp_path_factory.mktemp("cluster"))
+
+
+@pytest.fixture(scope="module")
+def schema_run(cluster):
+    """The schema Job's first run, and the stand-in call that applied schema.sql."""
+    result = cluster.run(pod("Job", "logdemo-clickhouse-schema-"), SCHEMA_FILES)
+    with_params = [c for c in cluster.calls() if c["params"]]
+    return result, with_params[-1] if with_params else None
+
+
+def test_schema_job_creates_the_logs_table(schema_run):
+    result, _ = schema_run
+    assert result.returncode == 0 and "schema applied: otel.otel_logs (MergeTree, TTL 30 days)" in result.stdout, \
+        f"the schema Job did not create otel.otel_logs:\n{report(result)}"
+
+
+def test_schema_job_applies_schema_as_the_admin_with_its_parameters(schema_run):
+    result, call = schema_run
+    expected = {"user": "admin", "password": "secret:admin-password",
+                "params": {"database": "otel", "logs_table": "otel_logs", "ttl_days": "30"},
+                "settings": {"default_table_engine": "MergeTree"}}
+    assert call is not None and {k: call[k] for k in expected} == expected, \
+        f"schema.sql ran as {call}, expected {expected}:\n{report(result)}"
+
+
+def test_schema_job_runs_again(cluster, schema_run):
+    again = cluster.run(pod("Job", "logdemo-clickhouse-schema-"), SCHEMA_FILES)
+    assert again.returncode == 0, f"the schema Job is not idempotent:\n{report(again)}"
+
+
+def pipeline_test(cluster, **overrides):
+    return cluster.run(pod("Pod", "logdemo-test-pipeline"), CHECK_FILES, WAIT_SECONDS="1", **overrides)
+
+
+@pytest.fixture(scope="module")
+def empty_table_check(cluster, schema_run):
+    return pipeline_test(cluster)
+
+
+def test_pipeline_test_fails_on_an_empty_table_naming_the_check(empty_table_check):
+    result = empty_table_check
+    assert result.returncode != 0 and "FAILED: the pipeline check" in result.stderr and "rows_arrived" in result.stderr, \
+        f"the pipeline test did not fail on rows_arrived:\n{report(result)}"
+
+
+@pytest.fixture(scope="module")
+def ticks_inserted(cluster, empty_table_check):
+    """Five emitter ticks as fluent-bit inserts them, after the empty-table check."""
+    ticks = [{"Timestamp": f"2026-11-21 10:00:0{n}.000000000", "SeverityText": "INFO", "SeverityNumber": 9,
+              "ServiceName": "emitter", "Body": "tick",
+              "ResourceAttributes": {"k8s.pod.uid": "pod-1", "container.id": "container-1"},
+              "LogAttributes": {"count": str(n), "number": str(10 * n), "word": ["alpha", "beta", "kappa"][n % 3]}}
+             for n in range(1, 6)]
+    return cluster.clickhouse("client", "--query", "INSERT INTO otel.otel_logs FORMAT JSONEachRow\n"
+                              + "\n".join(json.dumps(t) for t in ticks))
+
+
+def test_ticks_are_inserted(ticks_inserted):
+    assert ticks_inserted.returncode == 0, f"inserting five ticks failed:\n{report(ticks_inserted)}"
+
+
+@pytest.fixture(scope="module")
+def good_rows_check(cluster, ticks_inserted):
+    """The pipeline test on good rows, and the stand-in call that ran the check."""
+    result = pipeline_test(cluster)
+    reader = [c for c in cluster.calls() if "service" in c["params"]]
+    return result, reader[-1] if reader else None
+
+
+def test_pipeline_test_passes_on_good_rows_with_its_report(good_rows_check):
+    result, _ = good_rows_check
+    assert result.returncode == 0 and "pipeline check passed" in result.stdout and "no_duplicate" in result.stdout, \
+        f"the pipeline test did not pass with its report:\n{report(result)}"
+
+
+def test_pipeline_test_queries_as_the_reader_with_the_emitters_range_and_words(good_rows_check):
+    result, call = good_rows_check
+    expected = {"user": "reader", "password": "secret:reader-password",
+                "params": {"database": "otel", "logs_table": "otel_logs", "service": "emitter",
+                           "min": "0", "max": "100", "words": WORDS}}
+    assert call is not None and {k: call[k] for k in expected} == expected, \
+        f"the check ran as {call}, expected {expected}:\n{report(result)}"
+
+
+def test_pipeline_test_fails_when_numbers_leave_the_range(cluster, good_rows_check):
+    narrow = pipeline_test(cluster, MAX="20")
+    assert narrow.returncode != 0 and "number_in_range" in narrow.stderr, \
+        f"the pipeline test did not fail on number_in_range with MAX=20:\n{report(narrow)}"
+
+
+@pytest.fixture
+def server():
+    """server(codes): a stand-in HTTP server answering with the statuses of `codes`."""
+    started = []
+
+    def start(codes):
+        started.append(standin.Server(iter(codes)))
+        return started[-1]
+
+    yield start
+    for s in started:
+        s.close()
+
+
+@pytest.mark.parametrize("status", [200, 503])
+def test_health_test_passes_only_on_2xx(cluster, server, status):
+    url = server(itertools.repeat(status)).url + "/ping"
+    result = cluster.run(pod("Pod", "logdemo-test-clickhouse-health"), URL=url, WAIT_SECONDS="1")
+    if status == 200:
+        assert result.returncode == 0 and f"healthy: {url}" in result.stdout, \
+            f"the health test did not pass on HTTP 200:\n{report(result)}"
+    else:
+        assert result.returncode != 0 and f"FAILED: GET {url} answers 2xx" in result.stderr, \
+            f"the health test did not fail on HTTP {status}:\n{report(result)}"
+
+
+LOGIN = {"email": "demo@logdemo.local", "password": "Secret-Aa1xyz"}
+
+
+def register(cluster, api):
+    """Runs the registration Job (with node, as in the HyperDX image) against the stand-in API."""
+    return cluster.run(pod("Job", "logdemo-hyperdx-register"), API_URL=api.url, WAIT_SECONDS="30",
+                       EMAIL=LOGIN["email"], PASSWORD=LOGIN["password"])
+
+
+def test_registration_registers_once_the_api_answers(cluster, server):
+    api = server([503, 200])
+    result = register(cluster, api)
+    assert result.returncode == 0 and "registered the demo user demo@logdemo.local" in result.stdout, \
+        f"the registration Job did not register after a 503:\n{report(result)}"
+    expected = ("POST", "/register/password", dict(LOGIN, confirmPassword=LOGIN["password"]))
+    assert api.requests[-1] == expected, f"the last request was {api.requests[-1]}, expected {expected}"
+
+
+def test_registration_counts_an_existing_team_as_done(cluster, server):
+    result = register(cluster, server([409]))
+    assert result.returncode == 0 and "already has a team" in result.stdout, \
+        f"a HyperDX with a team already (HTTP 409) did not count as done:\n{report(result)}"
+
+
+def test_registration_refused_fails_at_once_with_the_answer(cluster, server):
+    api = server([400])
+    result = register(cluster, api)
+    assert result.returncode != 0 and "FAILED: registering demo@logdemo.local" in result.stderr \
+        and "HTTP 400" in result.stderr, f"a refused registration did not fail with HyperDX's answer:\n{report(result)}"
+    assert len(api.requests) == 1, f"a refused registration was retried: {api.requests}"

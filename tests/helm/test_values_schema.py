@@ -1,0 +1,22 @@
+"""values.schema.json rejects bad values with a message naming the value."""
+
+import pytest
+
+import chart
+
+BAD_VALUES = [
+    ("emitter.max=lots", "at '/max': got string, want integer"),
+    ("clickhouse.replica=3", "additional properties 'replica' not allowed"),
+    ("global.clickhouse.httpPort=http", "at '/global/clickhouse/httpPort': got string, want integer"),
+    ("global.clickhouse.httpPort=70000", "at '/global/clickhouse/httpPort': maximum: got 70,000, want 65,535"),
+    ("hyperdx.frontendUrl=localhost:3000", "at '/frontendUrl': 'localhost:3000' does not match pattern"),
+    ("clickhouse.persistence.enabled=yes", "at '/persistence/enabled': got string, want boolean"),
+]
+
+
+@pytest.mark.parametrize("setting,message", BAD_VALUES)
+def test_bad_value_is_rejected_by_name(setting, message):
+    proc = chart.run("helm", "template", chart.RELEASE, chart.CHART, "--set", setting)
+    assert proc.returncode != 0, f"helm template accepted --set {setting}"
+    assert message in chart.output(proc), \
+        f"--set {setting} was rejected without naming it ({message}):\n{chart.output(proc)}"
