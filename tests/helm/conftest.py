@@ -1,14 +1,9 @@
-"""Fixtures of the Helm suite: the chart's helpers on the import path, scratch copies of the
-chart, and the stand-ins the rendered scripts run against."""
+"""The Helm suite's helper modules (chart.py, standin.py) and the data-path tests' SQL file
+runner (sqlfile.py, as `clickhouse client` runs the chart's SQL) on the import path."""
 
 import sys
 from pathlib import Path
 
-import pytest
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-# The data-path tests' runner of the chart's SQL files, as `clickhouse client` runs them.
 sys.path.insert(0, str(HERE.parent / "datapath"))
-
-import chart  # noqa: E402

@@ -30,7 +30,7 @@ def containers(value_set):
 
 
 def offenders(value_set, bad):
-    """The containers for which bad(kind, pod, container) says what is wrong."""
+    """'<where>: <problem>' of each container for which bad(kind, pod, container) returns a problem."""
     return [f"{where}: {problem}" for where, kind, pod, c in containers(value_set)
             if (problem := bad(kind, pod, c))]
 
@@ -52,29 +52,33 @@ def test_pods_use_the_runtime_default_seccomp_profile(value_set):
 @value_sets
 def test_containers_drop_all_capabilities(value_set):
     wrong = offenders(value_set, lambda kind, pod, c:
-                      security(c).get("capabilities", {}).get("drop") != ["ALL"] and "capabilities are not dropped (drop: [ALL])")
+                      "capabilities are not dropped (drop: [ALL])"
+                      if security(c).get("capabilities", {}).get("drop") != ["ALL"] else None)
     assert not wrong, "\n".join(wrong)
 
 
 @value_sets
 def test_containers_forbid_privilege_escalation(value_set):
     wrong = offenders(value_set, lambda kind, pod, c:
-                      security(c).get("allowPrivilegeEscalation") is not False and "allowPrivilegeEscalation is not false")
+                      "allowPrivilegeEscalation is not false"
+                      if security(c).get("allowPrivilegeEscalation") is not False else None)
     assert not wrong, "\n".join(wrong)
 
 
 @value_sets
 def test_containers_use_the_runtime_default_seccomp_profile(value_set):
     wrong = offenders(value_set, lambda kind, pod, c:
-                      security(c).get("seccompProfile", {}).get("type") != "RuntimeDefault" and "seccompProfile is not RuntimeDefault")
+                      "seccompProfile is not RuntimeDefault"
+                      if security(c).get("seccompProfile", {}).get("type") != "RuntimeDefault" else None)
     assert not wrong, "\n".join(wrong)
 
 
 @value_sets
 def test_root_filesystems_are_read_only(value_set):
     wrong = offenders(value_set, lambda kind, pod, c:
-                      security(c).get("readOnlyRootFilesystem") is not True and c["name"] not in WRITABLE_ROOT_ALLOWED
-                      and "root filesystem is writable")
+                      "root filesystem is writable"
+                      if security(c).get("readOnlyRootFilesystem") is not True
+                      and c["name"] not in WRITABLE_ROOT_ALLOWED else None)
     assert not wrong, "\n".join(wrong)
 
 
@@ -82,7 +86,9 @@ def test_root_filesystems_are_read_only(value_set):
 def test_containers_run_as_non_root(value_set):
     def may_run_as_root(kind, pod, c):
         non_root = security(c).get("runAsNonRoot", pod.get("securityContext", {}).get("runAsNonRoot"))
-        return non_root is not True and c["name"] not in ROOT_ALLOWED and "may run as root (runAsNonRoot is not true)"
+        if non_root is not True and c["name"] not in ROOT_ALLOWED:
+            return "may run as root (runAsNonRoot is not true)"
+        return None
     wrong = offenders(value_set, may_run_as_root)
     assert not wrong, "\n".join(wrong)
 
@@ -91,8 +97,9 @@ def test_containers_run_as_non_root(value_set):
 def test_containers_request_cpu_and_limit_memory(value_set):
     def unbounded(kind, pod, c):
         res = c.get("resources", {})
-        return (not res.get("requests", {}).get("cpu") or not res.get("limits", {}).get("memory")) \
-            and "needs resources.requests.cpu and resources.limits.memory"
+        if not res.get("requests", {}).get("cpu") or not res.get("limits", {}).get("memory"):
+            return "needs resources.requests.cpu and resources.limits.memory"
+        return None
     wrong = offenders(value_set, unbounded)
     assert not wrong, "\n".join(wrong)
 
@@ -106,7 +113,9 @@ def image_parts(c):
 def test_images_are_pinned_to_an_exact_tag(value_set):
     def unpinned(kind, pod, c):
         repository, tag = image_parts(c)
-        return (not repository or "/" in tag or tag in ("", "latest")) and f"image {c['image']} is not pinned to an exact tag"
+        if not repository or "/" in tag or tag in ("", "latest"):
+            return f"image {c['image']} is not pinned to an exact tag"
+        return None
     wrong = offenders(value_set, unpinned)
     assert not wrong, "\n".join(wrong)
 
@@ -114,15 +123,16 @@ def test_images_are_pinned_to_an_exact_tag(value_set):
 @value_sets
 def test_long_running_containers_have_a_liveness_probe(value_set):
     wrong = offenders(value_set, lambda kind, pod, c:
-                      kind in LONG_RUNNING and "livenessProbe" not in c and "long-running container without a livenessProbe")
+                      "long-running container without a livenessProbe"
+                      if kind in LONG_RUNNING and "livenessProbe" not in c else None)
     assert not wrong, "\n".join(wrong)
 
 
 @value_sets
 def test_long_running_containers_with_ports_have_a_readiness_probe(value_set):
     wrong = offenders(value_set, lambda kind, pod, c:
-                      kind in LONG_RUNNING and c.get("ports") and "readinessProbe" not in c
-                      and "serves ports without a readinessProbe")
+                      "serves ports without a readinessProbe"
+                      if kind in LONG_RUNNING and c.get("ports") and "readinessProbe" not in c else None)
     assert not wrong, "\n".join(wrong)
 
 
@@ -130,13 +140,15 @@ def test_nix_value_set_runs_the_workspace_images():
     version = chart.workspace_version()
     def other_image(kind, pod, c):
         repository, tag = image_parts(c)
-        return (not repository.startswith("logdemo/") or tag != version) \
-            and f"the Nix value set runs {c['image']}, not logdemo/<component>:{version}"
+        if not repository.startswith("logdemo/") or tag != version:
+            return f"the Nix value set runs {c['image']}, not logdemo/<component>:{version}"
+        return None
     wrong = offenders("nix", other_image)
     assert not wrong, "\n".join(wrong)
 
 
 def test_nix_value_set_never_pulls():
     wrong = offenders("nix", lambda kind, pod, c:
-                      c.get("imagePullPolicy") != "Never" and f"the Nix value set pulls ({c.get('imagePullPolicy')}), not Never")
+                      f"the Nix value set pulls ({c.get('imagePullPolicy')}), not Never"
+                      if c.get("imagePullPolicy") != "Never" else None)
     assert not wrong, "\n".join(wrong)
