@@ -23,8 +23,9 @@ class Cluster:
         clickhouse = self.bin / "clickhouse"
         clickhouse.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{HERE / "stand_in_clickhouse.py"}" "$@"\n')
         clickhouse.chmod(0o755)
+        # HOME and TMPDIR keep what the scripts write (mktemp files among it) in the scratch directory.
         self.env = dict(os.environ, PATH=f"{self.bin}:{os.environ['PATH']}", HOME=str(self.dir),
-                        STAND_IN_DIR=str(self.dir),
+                        TMPDIR=str(self.dir), STAND_IN_DIR=str(self.dir),
                         PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent / "datapath")]))
 
     def run(self, pod, files=None, **overrides):
@@ -33,9 +34,11 @@ class Cluster:
         c = pod["containers"][0]
         env = dict(self.env)
         for e in c.get("env", []):
+            if e["name"] in ("HOME", "TMPDIR"):
+                continue  # the pod's writable /tmp is the scratch directory here
             env[e["name"]] = e["value"] if "value" in e else "secret:" + e["valueFrom"]["secretKeyRef"]["key"]
         env.update(overrides)
-        script = c["command"][-1].replace("/tmp/last.out", f"{self.dir}/last.out")
+        script = c["command"][-1]
         for mounted, local in (files or {}).items():
             script = script.replace(mounted, str(local))
         return subprocess.run(c["command"][:-1] + [script], env=env, capture_output=True, text=True, cwd=self.dir)
