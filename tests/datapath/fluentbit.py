@@ -14,6 +14,8 @@ Strings are Python `str`; bytes that are not UTF-8 travel as surrogate escapes
 import datetime as dt
 import functools
 import json
+import math
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +52,10 @@ def plugin(kind, name):
 
 def _on(value):
     return str(value).lower() in ("on", "true", "yes", "1")
+
+
+def _on_setting(plugin_config, key, default):
+    return _on(plugin_config.get(key, default))
 
 
 def lua_entry():
@@ -106,10 +112,17 @@ def container_log_bytes(fmt, time_ns, stream, text):
 
 
 def tail_record(fmt, time_ns, stream, text):
-    """The record tail emits for one line, after the multiline parser rejoined partials."""
+    """The record tail emits for one line, after the multiline parser rejoined partials.
+
+    As fluent-bit 5.1.1 does: tail cuts a `\r` that ends a physical line of the file
+    (so only CRI lines lose it: in docker's files it sits inside the JSON string), and
+    a rejoined CRI line keeps its first part's `_p`, `P`.
+    """
     stamp = rfc3339nano(time_ns)
     if fmt == "cri":
-        return {"time": stamp, "stream": stream, "_p": "F", "log": text}
+        parts = _chunks(text)
+        joined = "".join(p[:-1] if p.endswith("\r") else p for p in parts)
+        return {"time": stamp, "stream": stream, "_p": "F" if len(parts) == 1 else "P", "log": joined}
     if fmt == "docker":
         return {"log": text + "\n", "stream": stream, "time": stamp}
     raise ValueError(f"unknown container log format {fmt!r}")
@@ -128,23 +141,29 @@ class Pod:
     image: str
     labels: dict = field(default_factory=dict)
     annotations: dict = field(default_factory=dict)
+    pod_ip: str = "10.244.0.12"
 
     def tag(self):
         return f"{TAG_PREFIX}{self.name}_{self.namespace}_{self.container}-{self.container_id}.log"
 
     def metadata(self):
-        return {
-            "pod_name": self.name,
-            "namespace_name": self.namespace,
-            "pod_id": self.uid,
-            "labels": dict(self.labels),
-            "annotations": dict(self.annotations),
+        """The `kubernetes` map fluent-bit 5.1.1 adds, with the chart's labels/annotations
+        settings (keys in its order; `pod_ip` is there whenever the pod has one)."""
+        k8s = plugin("filters", "kubernetes")
+        meta = {"pod_name": self.name, "namespace_name": self.namespace, "pod_id": self.uid}
+        if _on_setting(k8s, "labels", "on"):
+            meta["labels"] = dict(self.labels)
+        if _on_setting(k8s, "annotations", "on"):
+            meta["annotations"] = dict(self.annotations)
+        meta.update({
             "host": self.node,
+            "pod_ip": self.pod_ip,
             "container_name": self.container,
             "docker_id": self.container_id,
             "container_hash": f"{self.image.split(':')[0]}@sha256:{'ab' * 32}",
             "container_image": self.image,
-        }
+        })
+        return meta
 
 
 def emitter_pod(suffix="x7k2p", uid="0b7c4e52-8f0e-4c7e-9d51-2f3a6b1c9e01", container_id=None):
@@ -171,24 +190,76 @@ def emitter_pod(suffix="x7k2p", uid="0b7c4e52-8f0e-4c7e-9d51-2f3a6b1c9e01", cont
     )
 
 
+INT64_MIN = -(2**63)
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_number(text):
+    value = float(text)
+    if math.isinf(value):  # 1e400: the reader refuses numbers beyond a double
+        raise ValueError(f"{text} overflows")
+    return value
+
+
+# A lone surrogate escape (\ud800 in the JSON text); \udc80-\udcff are input bytes that are not UTF-8,
+# carried by surrogateescape, and stay as they are.
+_LONE_SURROGATE = re.compile("[\ud800-\udbff\udc00-\udc7f]")
+
+
+def _as_fluentbit(value):
+    """A parsed JSON value as it reaches Lua: integers from 2^63 to 2^64 - 1 come out of
+    fluent-bit's msgpack -> Lua conversion as -2^63; a lone surrogate escape is U+FFFD."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and 2**63 <= value < 2**64:
+        return INT64_MIN
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_as_fluentbit(v) for v in value]
+    if isinstance(value, dict):
+        return {_as_fluentbit(k): _as_fluentbit(v) for k, v in value.items()}
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_json_number)
+
+
+def json_values(raw):
+    """The JSON values fluent-bit's reader (yyjson) finds in a line: after the first one,
+    text that is not JSON ends the read without an error. None if the first fails."""
+    values, pos, n = [], 0, len(raw)
+    while True:
+        while pos < n and raw[pos] in " \t\n\r":
+            pos += 1
+        if pos >= n:
+            return values or None
+        try:
+            value, pos = _DECODER.raw_decode(raw, pos)
+        except (ValueError, RecursionError):
+            return values or None
+        values.append(value)
+
+
 def kubernetes_filter(record, pod):
     """The kubernetes filter with the chart's Merge_Log settings; pod None = no metadata."""
     merge_log, merge_key, keep_log, trim = merge_settings()
     out = dict(record)
     raw = out.get("log")
     if merge_log and isinstance(raw, str):
-        try:
-            parsed = json.loads(raw)  # one JSON text only: "{} {}" is not merged either
-        except ValueError:
-            parsed = None
+        values = json_values(raw)  # "{} {}" is two values: not merged either
+        parsed = _as_fluentbit(values[0]) if values and len(values) == 1 else None
         if isinstance(parsed, dict):
             if trim:  # Merge_Log_Trim: trailing newlines off each top-level string value
                 parsed = {k: v.rstrip("\r\n") if isinstance(v, str) else v for k, v in parsed.items()}
             if not keep_log:
                 del out["log"]
-            if merge_key:
+            if merge_key and parsed:  # an empty map adds no key at all
                 out[merge_key] = parsed
-            else:
+            elif not merge_key:
                 out.update(parsed)
     if pod is not None:
         out["kubernetes"] = pod.metadata()

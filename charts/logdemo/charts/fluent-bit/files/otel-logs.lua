@@ -2,11 +2,11 @@
 --
 -- Called by fluent-bit as to_otel(tag, timestamp, record) with `time_as_table on`, so
 -- `timestamp` is {sec = ..., nsec = ...}. The record is what tail (multiline.parser docker,
--- cri) and the kubernetes filter (merge_log on, merge_log_key log_processed, keep_log off)
+-- cri) and the kubernetes filter (merge_log on, merge_log_key log_processed, keep_log on)
 -- produce:
 --   { time = "...", stream = "stdout"|"stderr", _p = "F",          -- _p only for CRI
+--     log = "raw line",                                            -- always
 --     log_processed = { timestamp = ..., level = ..., message = ..., ... }  -- a JSON map line
---     log = "raw line",                                            -- any other line
 --     kubernetes = { pod_name, namespace_name, pod_id, labels, host, container_name,
 --                    docker_id, container_image, ... } }
 --
@@ -398,9 +398,26 @@ end
 -- (With Merge_Log but no Merge_Log_Key the fields sit at the top level instead.)
 local RECORD_KEYS = { time = true, stream = true, _p = true, log = true, kubernetes = true }
 
+-- fluent-bit's JSON reader stops after the first value and ignores what follows, so
+-- `{"a":1} some text` arrives merged as {a = 1} with the text gone. A line whose last
+-- non-blank byte is not `}` therefore had something after its object: keep it as text.
+local function ends_as_object(raw)
+  local i = #raw
+  local b = byte(raw, i)
+  while b == 10 or b == 13 or b == 32 or b == 9 do
+    i = i - 1
+    b = byte(raw, i)
+  end
+  return b == 125 -- '}'
+end
+
 local function line_fields(record)
   local merged = record[MERGED_KEY]
-  if type(merged) == "table" and not is_array(merged) then return merged end
+  if type(merged) == "table" and not is_array(merged) then
+    local raw = record.log
+    if type(raw) ~= "string" or ends_as_object(raw) then return merged end
+    return nil
+  end
   if record.log ~= nil then return nil end
   local fields, any = {}, false
   for k, v in pairs(record) do
