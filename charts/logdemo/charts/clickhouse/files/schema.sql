@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS {database:Identifier}.{logs_table:Identifier}
     `ScopeName` String CODEC(ZSTD(1)),
     `ScopeVersion` LowCardinality(String) CODEC(ZSTD(1)),
     `ScopeAttributes` Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-    `LogAttributes` Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    -- ZSTD(6), not ClickStack's ZSTD(1): the largest column of a log row compresses about a
+    -- fifth better for about 5% more merge time, and reads as fast (docs/data-path.md, Storage).
+    `LogAttributes` Map(LowCardinality(String), String) CODEC(ZSTD(6)),
     -- HyperDX filters Kubernetes fields through these columns instead of the map.
     `__hdx_materialized_k8s.cluster.name` LowCardinality(String) MATERIALIZED ResourceAttributes['k8s.cluster.name'] CODEC(ZSTD(1)),
     `__hdx_materialized_k8s.container.name` LowCardinality(String) MATERIALIZED ResourceAttributes['k8s.container.name'] CODEC(ZSTD(1)),
