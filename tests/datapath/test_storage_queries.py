@@ -66,3 +66,21 @@ def test_hyperdx_style_filters(table):
                         f" AND Timestamp < toDateTime64('{START}', 9) + toIntervalMinute(20)") == 1200
     assert table.scalar("SELECT count() FROM {table} WHERE hasToken(lower(Body), 'tock')") == 0
     assert skip_index_granules(table, "hasToken(lower(Body), 'tock')")["idx_lower_body"][1] == 0
+
+
+def test_applying_the_schema_again_gives_an_older_table_the_current_codec(chdb_session):
+    from conftest import Table
+
+    def codec(t):
+        return t.scalar(f"SELECT compression_codec FROM system.columns WHERE database = '{t.database}'"
+                        f" AND table = '{t.name}' AND name = 'LogAttributes'")
+
+    t = Table(chdb_session, "otel_codec_upgrade")
+    current = codec(t)
+    # An install from before the codec changed: ClickStack's own codec.
+    t.session.query(f"ALTER TABLE {t.qualified} MODIFY COLUMN LogAttributes CODEC(ZSTD(1))")
+    assert codec(t) == "CODEC(ZSTD(1))" != current
+    again = Table(chdb_session, "otel_codec_upgrade")
+    assert codec(again) == current
+    assert again.scalar("SELECT count() FROM system.mutations"
+                        f" WHERE database = '{t.database}' AND table = '{t.name}'") == 0
