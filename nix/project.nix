@@ -85,7 +85,11 @@ let
   componentValuePaths = {
     emitter = [ "emitter" ];
     fluent-bit = [ "fluent-bit" ];
-    clickhouse = [ "clickhouse" ];
+    # One image for the server, the schema Job, fluent-bit's wait and the tests.
+    clickhouse = [
+      "global"
+      "clickhouse"
+    ];
     hyperdx = [ "hyperdx" ];
     mongodb = [
       "hyperdx"

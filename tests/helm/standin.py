@@ -28,10 +28,12 @@ class Cluster:
                         TMPDIR=str(self.dir), STAND_IN_DIR=str(self.dir),
                         PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent / "datapath")]))
 
-    def run(self, pod, files=None, **overrides):
-        """Runs the pod's script with its environment (a Secret key reads as 'secret:<key>'),
-        the chart files it mounts at their paths in this repository, and `overrides`."""
-        c = pod["containers"][0]
+    def run(self, pod, files=None, container=None, **overrides):
+        """Runs the script of the pod's container named `container` (None: its first
+        container) with its environment (a Secret key reads as 'secret:<key>'), the chart
+        files it mounts at their paths in this repository, and `overrides`."""
+        c = next(c for c in pod.get("initContainers", []) + pod["containers"]
+                 if c["name"] == container) if container else pod["containers"][0]
         env = dict(self.env)
         for e in c.get("env", []):
             if e["name"] in ("HOME", "TMPDIR"):

@@ -120,11 +120,17 @@ def test_images_are_pinned_to_an_exact_tag(value_set):
     assert not wrong, "\n".join(wrong)
 
 
+def long_running(kind, pod, c):
+    """A container of a long-running controller's pod; init containers run to completion
+    first (Kubernetes takes no probes on them)."""
+    return kind in LONG_RUNNING and c in pod["containers"]
+
+
 @value_sets
 def test_long_running_containers_have_a_liveness_probe(value_set):
     wrong = offenders(value_set, lambda kind, pod, c:
                       "long-running container without a livenessProbe"
-                      if kind in LONG_RUNNING and "livenessProbe" not in c else None)
+                      if long_running(kind, pod, c) and "livenessProbe" not in c else None)
     assert not wrong, "\n".join(wrong)
 
 
@@ -132,7 +138,7 @@ def test_long_running_containers_have_a_liveness_probe(value_set):
 def test_long_running_containers_with_ports_have_a_readiness_probe(value_set):
     wrong = offenders(value_set, lambda kind, pod, c:
                       "serves ports without a readinessProbe"
-                      if kind in LONG_RUNNING and c.get("ports") and "readinessProbe" not in c else None)
+                      if long_running(kind, pod, c) and c.get("ports") and "readinessProbe" not in c else None)
     assert not wrong, "\n".join(wrong)
 
 
@@ -152,3 +158,15 @@ def test_nix_value_set_never_pulls():
                       f"the Nix value set pulls ({c.get('imagePullPolicy')}), not Never"
                       if c.get("imagePullPolicy") != "Never" else None)
     assert not wrong, "\n".join(wrong)
+
+
+@value_sets
+def test_every_clickhouse_container_runs_the_one_clickhouse_image(value_set):
+    # global.clickhouse.image: the server, the schema Job, fluent-bit's wait and the test pods.
+    runs_clickhouse = {(where, c["image"]) for where, kind, pod, c in containers(value_set)
+                       if "clickhouse " in " ".join(c.get("command", []))}
+    images = {image for _, image in runs_clickhouse}
+    wheres = " ".join(where for where, _ in runs_clickhouse)
+    assert len(images) == 1, f"ClickHouse runs from more than one image: {sorted(runs_clickhouse)}"
+    assert all(part in wheres for part in ("Job", "container wait-for-clickhouse", "Pod")), \
+        f"not every part that runs ClickHouse was found: {sorted(runs_clickhouse)}"

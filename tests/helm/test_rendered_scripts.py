@@ -1,7 +1,9 @@
-"""The rendered schema Job, helm test pods and HyperDX registration Job, run as rendered
-against a stand-in `clickhouse` (chdb) and stand-in HTTP servers (see standin.py).
+"""The rendered schema Job, fluent-bit's wait for ClickHouse, helm test pods and HyperDX
+registration Job, run as rendered against a stand-in `clickhouse` (chdb) and stand-in HTTP
+servers (see standin.py).
 
-The module's fixtures follow one cluster's life: the schema Job runs, the pipeline test finds
+The module's fixtures follow one cluster's life: fluent-bit's wait fails while there is no
+table, the schema Job runs, the wait passes without writing a row, the pipeline test finds
 the table empty, the emitter's ticks arrive, the pipeline test passes."""
 
 import itertools
@@ -30,8 +32,24 @@ def cluster(tmp_path_factory):
     return standin.Cluster(tmp_path_factory.mktemp("cluster"))
 
 
+def fluent_bit_wait(cluster):
+    """fluent-bit's init container, with a short budget."""
+    return cluster.run(pod("DaemonSet", "logdemo-fluent-bit"), container="wait-for-clickhouse", WAIT_SECONDS="1")
+
+
 @pytest.fixture(scope="module")
-def schema_run(cluster):
+def wait_before_schema(cluster):
+    return fluent_bit_wait(cluster)
+
+
+def test_fluent_bit_waits_while_the_table_is_missing(wait_before_schema):
+    result = wait_before_schema
+    assert result.returncode != 0 and "FAILED: ingest can insert into otel.otel_logs" in result.stderr, \
+        f"fluent-bit's wait did not fail, naming what it waits for, before the table exists:\n{report(result)}"
+
+
+@pytest.fixture(scope="module")
+def schema_run(cluster, wait_before_schema):
     """The schema Job's first run, and the stand-in call that applied schema.sql."""
     result = cluster.run(pod("Job", "logdemo-clickhouse-schema-"), SCHEMA_FILES)
     with_params = [c for c in cluster.calls() if c["params"]]
@@ -58,12 +76,30 @@ def test_schema_job_runs_again(cluster, schema_run):
     assert again.returncode == 0, f"the schema Job is not idempotent:\n{report(again)}"
 
 
+@pytest.fixture(scope="module")
+def wait_after_schema(cluster, schema_run):
+    """fluent-bit's wait once the table exists, its stand-in call and the rows it left."""
+    result = fluent_bit_wait(cluster)
+    call = cluster.calls()[-1]
+    rows = cluster.clickhouse("client", "--query", "SELECT count() FROM otel.otel_logs")
+    return result, call, rows.stdout.strip()
+
+
+def test_fluent_bit_starts_once_the_ingest_user_can_insert(wait_after_schema):
+    result, call, rows = wait_after_schema
+    assert result.returncode == 0 and "ingest can insert into otel.otel_logs: starting fluent-bit" in result.stdout, \
+        f"fluent-bit's wait did not pass once the table exists:\n{report(result)}"
+    expected = {"user": "ingest", "password": "secret:ingest-password"}
+    assert {k: call[k] for k in expected} == expected, f"the wait inserted as {call}, expected {expected}"
+    assert rows == "0", f"the wait's insert left {rows} rows, expected none"
+
+
 def pipeline_test(cluster, **overrides):
     return cluster.run(pod("Pod", "logdemo-test-pipeline"), CHECK_FILES, WAIT_SECONDS="1", **overrides)
 
 
 @pytest.fixture(scope="module")
-def empty_table_check(cluster, schema_run):
+def empty_table_check(cluster, wait_after_schema):
     return pipeline_test(cluster)
 
 

@@ -7,6 +7,10 @@ import chart
 BAD_VALUES = [
     ("emitter.max=lots", "at '/max': got string, want integer"),
     ("clickhouse.replica=3", "additional properties 'replica' not allowed"),
+    # The ClickHouse image's old place: its one home is global.clickhouse.image now.
+    ("clickhouse.image.tag=25.8.9.1", "additional properties 'image' not allowed"),
+    ("global.clickhouse.image.uid=0", "at '/global/clickhouse/image/uid': minimum: got 0, want 1"),
+    ("fluent-bit.waitForClickHouse.seconds=0", "at '/waitForClickHouse/seconds': minimum: got 0, want 1"),
     ("global.clickhouse.httpPort=http", "at '/global/clickhouse/httpPort': got string, want integer"),
     ("global.clickhouse.httpPort=70000", "at '/global/clickhouse/httpPort': maximum: got 70,000, want 65,535"),
     ("hyperdx.frontendUrl=localhost:3000", "at '/frontendUrl': 'localhost:3000' does not match pattern"),

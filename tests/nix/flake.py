@@ -56,8 +56,8 @@ def values_stub(path, edit=None):
     """Writes values-nix.json as docs/interfaces.md shows it for this version, optionally
     broken by edit(values); returns the path."""
     image = lambda c: {"image": {"repository": f"logdemo/{c}", "tag": version()}}
-    values = {"global": {"imagePullPolicy": "Never"}, "emitter": image("emitter"), "fluent-bit": image("fluent-bit"),
-              "clickhouse": image("clickhouse"), "hyperdx": dict(image("hyperdx"), mongodb=image("mongodb"))}
+    values = {"global": {"imagePullPolicy": "Never", "clickhouse": image("clickhouse")}, "emitter": image("emitter"),
+              "fluent-bit": image("fluent-bit"), "hyperdx": dict(image("hyperdx"), mongodb=image("mongodb"))}
     if edit:
         edit(values)
     path.write_text(json.dumps(values))

@@ -117,6 +117,9 @@ BREAKING_VALUES = {
     "pull policy other than Never": (
         lambda v: set_path(v, ["global", "imagePullPolicy"], "IfNotPresent"), lambda: "must be Never"),
     "a missing image": (lambda v: v.pop("fluent-bit"), lambda: "fluent-bit.image is missing"),
+    # Its old place: the chart would ignore it and pull the upstream ClickHouse image.
+    "the ClickHouse image outside global": (
+        lambda v: v.update(clickhouse=v["global"].pop("clickhouse")), lambda: "global.clickhouse.image is missing"),
 }
 
 

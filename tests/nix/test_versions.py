@@ -20,7 +20,8 @@ def merge(a, b):
 
 
 def chart_value(subchart, *path):
-    """A subchart's effective value: its own values.yaml overridden by the umbrella's section."""
+    """A subchart's effective value: its own values.yaml overridden by the umbrella's section
+    (subchart "global": the umbrella's global values)."""
     own = CHARTS / "charts" / subchart / "values.yaml"
     values = merge(load(own) if own.exists() else {}, load(CHARTS / "values.yaml").get(subchart) or {})
     for key in path:
@@ -39,7 +40,7 @@ AGREEMENTS = {
                 lambda chart, nix: chart == nix),
     "MongoDB": (lambda: chart_value("hyperdx", "mongodb", "image", "tag"), lambda p: p["mongodbTag"],
                 lambda chart, nix: chart == nix),
-    "ClickHouse": (lambda: chart_value("clickhouse", "image", "tag"), lambda p: p["clickhouse"]["series"],
+    "ClickHouse": (lambda: chart_value("global", "clickhouse", "image", "tag"), lambda p: p["clickhouse"]["series"],
                    lambda chart, nix: chart == nix or chart.startswith(nix + ".")),
 }
 

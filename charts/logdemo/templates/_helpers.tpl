@@ -33,10 +33,10 @@ spec:
   restartPolicy: Never
   automountServiceAccountToken: false
   {{- include "common.imagePullSecrets" (dict "global" $root.Values.global) | nindent 2 }}
-  {{- include "common.podSecurityContext" (dict "uid" $root.Values.clickhouse.uid) | nindent 2 }}
+  {{- include "common.podSecurityContext" (dict "uid" $root.Values.global.clickhouse.image.uid) | nindent 2 }}
   containers:
     - name: {{ .name }}
-      {{- include "common.container.image" (dict "image" $root.Values.clickhouse.image "global" $root.Values.global) | nindent 6 }}
+      {{- include "common.container.image" (dict "image" $root.Values.global.clickhouse.image "global" $root.Values.global) | nindent 6 }}
       # clickhouse local and client may write beside them; /tmp is the writable place.
       workingDir: /tmp
       command:

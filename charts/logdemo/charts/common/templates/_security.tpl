@@ -16,9 +16,17 @@ securityContext:
     type: RuntimeDefault
 {{- end -}}
 
-{{/* common.containerSecurityContext: pass (dict "readOnlyRootFilesystem" true). */}}
+{{/*
+common.containerSecurityContext: pass (dict "readOnlyRootFilesystem" true); with "uid", the
+container runs as that non-root user whatever its pod's user (an init container of another image).
+*/}}
 {{- define "common.containerSecurityContext" -}}
 securityContext:
+  {{- with .uid }}
+  runAsNonRoot: true
+  runAsUser: {{ . }}
+  runAsGroup: {{ . }}
+  {{- end }}
   allowPrivilegeEscalation: false
   privileged: false
   readOnlyRootFilesystem: {{ ternary .readOnlyRootFilesystem true (hasKey . "readOnlyRootFilesystem") }}
