@@ -95,7 +95,8 @@ def test_pipeline_check_passes(table, words):
     report = table.check("emitter", MIN, MAX, words)
     assert [r[1] for r in report] == ["ok"] * len(report)
     assert {r[0] for r in report} == {"rows_arrived", "severity_mapped", "count_present",
-                                      "number_in_range", "word_in_set", "no_gap", "no_duplicate"}
+                                      "number_in_range", "word_in_set", "starts_at_one", "no_gap",
+                                      "no_duplicate"}
 
 
 def test_number_ten_per_word_matches_the_emitter(table, processes):
@@ -176,6 +177,9 @@ def _faulty_rows(processes, outputs, fault):
     extra = []
     if fault == "gap":  # a line fluent-bit never read
         del out[victim]
+    elif fault == "first":  # the first two ticks, refused before the table existed
+        first_two = set(tick_at[:2])
+        out = [o for i, o in enumerate(out) if i not in first_two]
     elif fault == "duplicate":  # a line delivered twice, in a later batch
         extra = [out[victim]]
     elif fault in ("number", "word"):
@@ -189,7 +193,7 @@ def _faulty_rows(processes, outputs, fault):
 
 
 @pytest.mark.parametrize("fault,check", [
-    ("gap", "no_gap"), ("duplicate", "no_duplicate"), ("number", "number_in_range"),
+    ("gap", "no_gap"), ("first", "starts_at_one"), ("duplicate", "no_duplicate"), ("number", "number_in_range"),
     ("word", "word_in_set"), ("severity", "severity_mapped"), ("nothing", "rows_arrived"),
 ])
 def test_pipeline_check_fails_on(fault, check, new_table, processes, outputs, words):

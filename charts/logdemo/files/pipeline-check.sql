@@ -13,8 +13,10 @@
 -- client exits non-zero. No rows yet is a failure (the helm test retries).
 --
 -- Ticks are counted per emitter process, a container: (k8s.pod.uid, container.id).
--- `count` starts at 1 and rises by 1 per tick, so within a process any missing value
--- between the smallest and largest stored is a lost line, and any repeat a duplicate.
+-- `count` starts at 1 and rises by 1 per tick, so within a process a smallest stored value
+-- above 1 means its first lines were lost (fluent-bit drops a batch ClickHouse refuses with
+-- a 4xx, e.g. 404 before the table exists), any missing value between the smallest and
+-- largest stored is a lost line, and any repeat a duplicate.
 
 WITH
     (
@@ -28,7 +30,8 @@ WITH
             ifNull(sum(bad_word), 0),
             ifNull(sum(missing), 0),
             ifNull(sum(duplicated), 0),
-            ifNull(sum(rows), 0))
+            ifNull(sum(rows), 0),
+            ifNull(sum(late_start), 0))
         FROM
         (
             SELECT
@@ -43,7 +46,9 @@ WITH
                 countIf(is_tick AND NOT has({words:Array(String)}, LogAttributes['word'])) AS bad_word,
                 if(ticks = 0, 0, toInt64(maxIf(seq, is_tick)) - toInt64(minIf(seq, is_tick)) + 1
                     - toInt64(uniqExactIf(seq, is_tick AND seq IS NOT NULL))) AS missing,
-                countIf(is_tick AND seq IS NOT NULL) - uniqExactIf(seq, is_tick AND seq IS NOT NULL) AS duplicated
+                countIf(is_tick AND seq IS NOT NULL) - uniqExactIf(seq, is_tick AND seq IS NOT NULL) AS duplicated,
+                -- minIf skips NULL counts (count_present reports them); no counts at all is NULL, not late.
+                toUInt8(minIf(seq, is_tick) != 1) AS late_start
             FROM
             (
                 SELECT
@@ -72,6 +77,8 @@ WITH
             concat(toString(r.5), ' ticks with number outside [', toString({min:Int64}), ', ', toString({max:Int64}), ']')),
         ('word_in_set', r.6 = 0,
             concat(toString(r.6), ' ticks with a word outside ', toString({words:Array(String)}))),
+        ('starts_at_one', r.10 = 0,
+            concat(toString(r.10), ' of ', toString(r.2), ' processes whose smallest stored count is not 1')),
         ('no_gap', r.7 = 0,
             concat(toString(r.7), ' count values missing')),
         ('no_duplicate', r.8 = 0,
