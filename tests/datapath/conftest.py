@@ -59,11 +59,11 @@ class Table:
     def scalar(self, sql):
         return self.query(sql)[0][0]
 
-    def check(self, service, minimum, maximum, words):
+    def check(self, service, minimum, maximum, words, ttl_days=TTL_DAYS):
         """Runs the chart's pipeline-check.sql; returns its rows, raises if a check failed."""
         params = {
             "database": self.database, "logs_table": self.name, "service": service,
-            "min": minimum, "max": maximum, "words": list(words),
+            "min": minimum, "max": maximum, "words": list(words), "ttl_days": ttl_days,
         }
         result = sqlfile.run(self.session, fluentbit.CHECK_SQL, params, "JSONCompact")
         return json.loads(result.bytes())["data"]

@@ -143,7 +143,7 @@ def test_pipeline_test_queries_as_the_reader_with_the_emitters_range_and_words(g
     result, call = good_rows_check
     expected = {"user": "reader", "password": "secret:reader-password",
                 "params": {"database": "otel", "logs_table": "otel_logs", "service": "emitter",
-                           "min": "0", "max": "100", "words": WORDS}}
+                           "min": "0", "max": "100", "words": WORDS, "ttl_days": "30"}}
     assert call is not None and {k: call[k] for k in expected} == expected, \
         f"the check ran as {call}, expected {expected}:\n{report(result)}"
 

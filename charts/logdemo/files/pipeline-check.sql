@@ -7,6 +7,7 @@
 --   service               String         ServiceName of the emitter's rows
 --   min, max              Int64          the emitter's configured number range
 --   words                 Array(String)  the emitter's configured words, e.g. ['alpha','beta']
+--   ttl_days              UInt32         the table's retention (schema.sql's ttl_days)
 --
 -- One statement: it prints one row per check (check, status, detail) when every check
 -- passes, and otherwise fails with that same report, naming the failed checks, so the
@@ -16,7 +17,9 @@
 -- `count` starts at 1 and rises by 1 per tick, so within a process a smallest stored value
 -- above 1 means its first lines were lost (fluent-bit drops a batch ClickHouse refuses with
 -- a 4xx, e.g. 404 before the table exists), any missing value between the smallest and
--- largest stored is a lost line, and any repeat a duplicate.
+-- largest stored is a lost line, and any repeat a duplicate. The TTL drops whole days of
+-- rows, so a process whose first stored tick is within a day of its own expiry may have
+-- lost earlier ticks to the retention: its start is not checked.
 
 WITH
     (
@@ -48,12 +51,15 @@ WITH
                     - toInt64(uniqExactIf(seq, is_tick AND seq IS NOT NULL))) AS missing,
                 countIf(is_tick AND seq IS NOT NULL) - uniqExactIf(seq, is_tick AND seq IS NOT NULL) AS duplicated,
                 -- minIf skips NULL counts (count_present reports them); no counts at all is NULL, not late.
-                toUInt8(minIf(seq, is_tick) != 1) AS late_start
+                toUInt8(minIf(seq, is_tick) != 1
+                    AND minIf(toDateTime(Timestamp), is_tick) + toIntervalDay({ttl_days:UInt32})
+                        >= now() + toIntervalDay(1)) AS late_start
             FROM
             (
                 SELECT
                     ResourceAttributes['k8s.pod.uid'] AS pod_uid,
                     ResourceAttributes['container.id'] AS container_id,
+                    Timestamp,
                     SeverityText,
                     SeverityNumber,
                     LogAttributes,
