@@ -22,13 +22,9 @@ from pathlib import Path
 
 import yaml
 
+from chart_files import CHART, CHECK_SQL, FLUENT_BIT_CONFIG, LUA_FILTER, ROOT, SCHEMA_SQL  # noqa: F401
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-CHART = ROOT / "charts" / "logdemo"
-FLUENT_BIT_CONFIG = CHART / "charts" / "fluent-bit" / "files" / "fluent-bit.yaml"
-LUA_FILTER = CHART / "charts" / "fluent-bit" / "files" / "otel-logs.lua"
-SCHEMA_SQL = CHART / "charts" / "clickhouse" / "files" / "schema.sql"
-CHECK_SQL = CHART / "files" / "pipeline-check.sql"
 HARNESS = HERE / "lua_harness.lua"
 
 # Container runtimes split a line longer than this into partial records.

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "charts" / "logdemo"
+from chart_files import CHART, ROOT  # noqa: F401
 RELEASE = "logdemo"
 SUBCHARTS = ["emitter", "fluent-bit", "clickhouse", "hyperdx"]
 

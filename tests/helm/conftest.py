@@ -1,5 +1,6 @@
-"""The Helm suite's helper modules (chart.py, standin.py) and the data-path tests' SQL file
-runner (sqlfile.py, as `clickhouse client` runs the chart's SQL) on the import path."""
+"""The Helm suite's helper modules (chart.py, standin.py) and two of the data-path tests'
+(sqlfile.py, which runs the chart's SQL as `clickhouse client` does, and chart_files.py, the
+paths of the chart files both suites read) on the import path."""
 
 import sys
 from pathlib import Path

@@ -6,9 +6,9 @@ import json
 import pytest
 
 import chart
+import chart_files
 import sqlfile
 
-SCHEMA_SQL = chart.CHART / "charts" / "clickhouse" / "files" / "schema.sql"
 # The value sets that run HyperDX.
 WITH_HYPERDX = ["default", "external-clickhouse", "nix"]
 
@@ -44,7 +44,7 @@ def table_columns(chdb_session):
 
     def columns(database, table):
         if (database, table) not in created:
-            sqlfile.run(chdb_session, SCHEMA_SQL, {"database": database, "logs_table": table, "ttl_days": 30})
+            sqlfile.run(chdb_session, chart_files.SCHEMA_SQL, {"database": database, "logs_table": table, "ttl_days": 30})
             result = chdb_session.query(
                 f"SELECT name, type FROM system.columns WHERE database = '{database}' AND table = '{table}'", "JSONCompact")
             created[(database, table)] = dict(json.loads(result.bytes())["data"])

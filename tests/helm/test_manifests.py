@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 import chart
+import chart_files
 
 KUBERNETES_VERSION = "1.34.0"
 # The parts a user can switch off, one at a time.
@@ -59,7 +60,7 @@ def test_no_mapping_has_a_key_twice(value_set):
 def test_fluent_bit_gets_every_variable_its_config_reads():
     daemonset = chart.find(chart.manifests("default"), "DaemonSet")
     env = chart.env(chart.pod_spec(daemonset)["containers"][0])
-    config = chart.CHART / "charts" / "fluent-bit" / "files" / "fluent-bit.yaml"
+    config = chart_files.FLUENT_BIT_CONFIG
     wanted = set(re.findall(r"\$\{([A-Z0-9_]+)\}", config.read_text()))
     assert wanted, f"found no ${{VARIABLE}} in {config}"
     assert not wanted - env.keys(), \

@@ -12,10 +12,11 @@ import json
 import pytest
 
 import chart
+import chart_files
 import standin
 
-SCHEMA_FILES = {"/schema/schema.sql": chart.CHART / "charts" / "clickhouse" / "files" / "schema.sql"}
-CHECK_FILES = {"/sql/pipeline-check.sql": chart.CHART / "files" / "pipeline-check.sql"}
+SCHEMA_FILES = {"/schema/schema.sql": chart_files.SCHEMA_SQL}
+CHECK_FILES = {"/sql/pipeline-check.sql": chart_files.CHECK_SQL}
 WORDS = "['alpha','beta','gamma','delta','epsilon','zeta','eta','theta','iota','kappa']"
 
 
