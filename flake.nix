@@ -18,14 +18,16 @@
     let
       system = "x86_64-linux";
 
-      # Which fluent-bit the images run: "fork" (github:randomizedcoder/fluent-bit, the design's
-      # choice) or "upstream" (github:fluent/fluent-bit). Both are pinned in nix/pins.json.
-      fluentBitSource = "fork";
-
       pkgs = nixpkgs.legacyPackages.${system};
       inherit (pkgs) lib;
 
       project = import ./nix/read-project.nix ./.;
+
+      # Which fluent-bit the images run: upstream fluent/fluent-bit v5.1.1, pinned in
+      # nix/pins.json. The one override, for the fork github:randomizedcoder/fluent-bit
+      # (vm/README.md, "fluent-bit from the fork", prints the three values):
+      #   fluentBitSource = project.fluentBitFork { rev = "<rev>"; version = "<version>"; hash = "<hash>"; };
+      fluentBitSource = project.fluentBit;
 
       # Files read from the chart: the images carry them, so the chart and the images agree.
       chartDir = ./charts/logdemo;
@@ -38,7 +40,6 @@
         emitter-image = callPackage ./nix/emitter-image.nix { inherit emitter; };
 
         fluent-bit = callPackage ./nix/fluent-bit.nix { source = fluentBitSource; };
-        fluent-bit-upstream = callPackage ./nix/fluent-bit.nix { source = "upstream"; };
         fluent-bit-image = callPackage ./nix/fluent-bit-image.nix {
           inherit fluent-bit fluentBitFiles;
         };
@@ -53,7 +54,15 @@
 
         control-plane-images = callPackage ./nix/control-plane-images.nix { };
 
-        microvm = self.nixosConfigurations.logdemo-vm.config.microvm.declaredRunner;
+        # Stops with one message naming the one command while a value only the network can
+        # compute is missing, and refuses any other value left to fill.
+        microvm =
+          if project.pinsNoCommandFills != [ ] then
+            throw "nix/pins.json: ${builtins.concatStringsSep ", " project.pinsNoCommandFills} must be filled in, and `${project.updatePins}` does not compute them: only ${builtins.concatStringsSep ", " project.networkPins} may be left to it."
+          else if project.pinsToFill != [ ] then
+            throw "nix/pins.json: ${builtins.concatStringsSep ", " project.pinsToFill} not computed yet. Run once, from the repository root, on a machine with network: ${project.updatePins}"
+          else
+            self.nixosConfigurations.logdemo-vm.config.microvm.declaredRunner;
 
         default = microvm;
       };
@@ -61,11 +70,18 @@
     {
       packages.${system} = packages;
 
+      # `nix run .#update-pins`: computes every value of nix/pins.json only the network can give.
+      apps.${system}.update-pins = {
+        type = "app";
+        program = lib.getExe (callPackage ./nix/update-pins.nix { });
+      };
+
       nixosConfigurations.logdemo-vm = nixpkgs.lib.nixosSystem {
         inherit system;
         specialArgs = {
           logdemo = {
             inherit project chartDir;
+            inherit (pkgs) kubernetes kubectl;
             inherit (packages)
               emitter-image
               fluent-bit-image
@@ -87,11 +103,17 @@
       checks.${system} = callPackage ./nix/checks.nix {
         inherit (packages) emitter;
         src = ./.;
+      } // {
+        # kubeadm's image list against the control-plane images the flake builds.
+        control-plane = packages.control-plane-images.check;
       };
 
       formatter.${system} = pkgs.nixfmt;
 
-      # The values of nix/pins.json that are still to be filled in: `nix eval .#lib.pinsToFill`.
-      lib.pinsToFill = project.pinsToFill;
+      # The values of nix/pins.json still to compute (`nix eval .#lib.pinsToFill`), and the
+      # ones `nix run .#update-pins` computes: the first must always be part of the second.
+      lib = {
+        inherit (project) pinsToFill networkPins;
+      };
     };
 }

@@ -8,6 +8,7 @@
   rustfmt,
   clippy,
   nix,
+  kubernetes-helm,
   python3,
   git,
   emitter,
@@ -38,13 +39,15 @@ in
     installPhase = "touch $out";
   };
 
-  # Every .nix file parses, the pure Nix evaluates, the versions agree with the chart.
+  # Every .nix file parses, the pure Nix evaluates, the images and the VM's preload list are
+  # what the chart, kubeadm and minikube run, the versions agree with the chart.
   suite-nix =
     runCommand "logdemo-suite-nix"
       {
         nativeBuildInputs = [
           nix
           git
+          kubernetes-helm
           (python3.withPackages (ps: [ ps.pyyaml ]))
         ];
       }

@@ -2,7 +2,8 @@
 #
 #   version   Cargo.toml, [workspace.package] version
 #   images    charts/logdemo/values-nix.json: the names and tags the chart runs with the Nix images
-#   pins      nix/pins.json: external sources, image digests and hashes
+#   pins      nix/pins.json: external sources nixpkgs does not carry, and their hashes
+#   kubeadm   nix/control-plane.json: the image tags kubeadm and minikube run besides kube-*
 #   ports     below: what the VM forwards from the host
 #
 # Pure Nix on purpose (no nixpkgs, no fetching): the repository's test suite evaluates it with
@@ -11,6 +12,7 @@
   cargoToml,
   valuesNix,
   pins,
+  controlPlane,
 }:
 let
   inherit (builtins)
@@ -35,13 +37,21 @@ let
   fillPrefix = "FILL:";
   isUnfilled = value: isString value && substring 0 (stringLength fillPrefix) value == fillPrefix;
 
-  # A value from nix/pins.json, or an error that names the key and the command printing it.
+  # The one command that computes every value only the network can give (nix/update-pins.nix).
+  updatePins = "nix run .#update-pins";
+
+  # The keys of nix/pins.json that update-pins fills; nothing else may ever be left to fill.
+  networkPins = [
+    "hyperdx.yarnHash"
+    "mongodb.digest"
+    "mongodb.hash"
+  ];
+
+  # A value from nix/pins.json, or an error that names the key and the command computing it.
   pin =
     key: value:
     if isUnfilled value then
-      throw "nix/pins.json: ${key} is not filled in yet. Run:${
-        substring (stringLength fillPrefix) (stringLength value) value
-      } and write the result there."
+      throw "nix/pins.json: ${key} is not computed yet. Run once, from the repository root, on a machine with network: ${updatePins}"
     else
       value;
 
@@ -123,46 +133,75 @@ let
     else
       mapAttrs chartImage componentValuePaths;
 
-  # The etcd, pause and coredns tags in controlPlane.images are the ones kubeadm of
-  # kubernetes.series lists; any other series would make kubeadm want images the VM lacks.
-  kubernetesVersion =
+  # The control-plane images, named and tagged as kubeadm (cmd/kubeadm/app/images/images.go,
+  # GetControlPlaneImages: kube-* at the Kubernetes version, coredns/coredns, pause, etcd, all
+  # under registry.k8s.io) and minikube (pkg/minikube/bootstrapper/images/images.go,
+  # storageProvisioner) expect them for `kubernetesVersion`, the version nixpkgs builds.
+  kubernetesRegistry = "registry.k8s.io";
+  controlPlaneImages =
+    kubernetesVersion:
     let
-      inherit (pins.kubernetes) series;
-      value = pin "kubernetes.version" pins.kubernetes.version;
+      parts = match "([0-9]+)\\.([0-9]+)\\.[0-9]+.*" kubernetesVersion;
+      minor =
+        if parts == null then
+          throw "Kubernetes version '${kubernetesVersion}' is not major.minor.patch"
+        else
+          "${elemAt parts 0}.${elemAt parts 1}";
+      tags =
+        controlPlane.kubeadm.${minor}
+          or (throw "nixpkgs builds Kubernetes ${kubernetesVersion}, and nix/control-plane.json has no kubeadm image tags for ${minor}. Add them: `kubeadm config images list --kubernetes-version v${kubernetesVersion}` prints them (the control-plane-check build runs it and shows the difference).");
+      # kubeadm's KubernetesVersionToImageTag: anything but [-a-zA-Z0-9_.] becomes _.
+      kubeTag = "v" + concatStringsSep "" (
+        map (part: if isString part then part else "_") (builtins.split "[^-a-zA-Z0-9_.]" kubernetesVersion)
+      );
+      image = component: name: tag: imageRef name tag // { inherit component; };
+      kube = component: image component "${kubernetesRegistry}/${component}" kubeTag;
     in
-    if substring 0 (stringLength series + 1) value == "${series}." then
-      value
+    [
+      (kube "kube-apiserver")
+      (kube "kube-controller-manager")
+      (kube "kube-scheduler")
+      (kube "kube-proxy")
+      (image "coredns" "${kubernetesRegistry}/coredns/coredns" tags.coredns)
+      (image "pause" "${kubernetesRegistry}/pause" tags.pause)
+      (image "etcd" "${kubernetesRegistry}/etcd" tags.etcd)
+      (image "storage-provisioner" "gcr.io/k8s-minikube/storage-provisioner" controlPlane.storageProvisioner)
+    ];
+
+  # The source fluent-bit is built from: upstream by default (nix/pins.json), or the fork
+  # through fluentBitFork, with the values its user gives.
+  sourcePin =
+    what: source:
+    let
+      bad =
+        if match "[0-9a-f]{40}" (source.rev or "") == null then
+          "rev must be a full commit id (40 hex digits), not '${toString (source.rev or "")}'"
+        else if match "sha256-[A-Za-z0-9+/]{43}=" (source.hash or "") == null then
+          "hash must be an SRI sha256 (sha256-...=), not '${toString (source.hash or "")}'"
+        else if match "[0-9]+\\.[0-9]+\\.[0-9]+.*" (source.version or "") == null then
+          "version must be the release it builds (major.minor.patch), not '${toString (source.version or "")}'"
+        else
+          null;
+    in
+    if bad == null then
+      { inherit (source) owner repo rev hash version; }
     else
-      throw "nix/pins.json: kubernetes.version ${value} is not in kubernetes.series ${series}, the series the etcd, pause and coredns tags in controlPlane.images are for. Set kubernetes.series to ${value}'s major.minor and those tags to what `kubeadm config images list --kubernetes-version v${value}` prints.";
+      throw "${what}: ${bad}";
 
-  # "kubernetes" as a tag means: the pinned Kubernetes version (the kube-* images follow it).
-  controlPlaneImages = genList (
-    i:
-    let
-      entry = elemAt pins.controlPlane.images i;
-      key = "controlPlane.images.${toString i}";
-      tag = if entry.tag == "kubernetes" then "v${kubernetesVersion}" else pin "${key}.tag" entry.tag;
-    in
-    imageRef entry.name tag
-    // {
-      digest = pin "${key}.digest" entry.digest;
-      hash = pin "${key}.hash" entry.hash;
-    }
-  ) (length pins.controlPlane.images);
+  fluentBit = sourcePin "nix/pins.json fluentBit" pins.fluentBit;
 
-  fluentBitSource =
-    choice:
-    let
-      source =
-        pins.fluentBit.${choice}
-          or (throw "fluent-bit source '${choice}' is not in nix/pins.json; choose one of: ${concatStringsSep ", " (attrNames pins.fluentBit)}");
-      key = "fluentBit.${choice}";
-    in
+  # The fork github:randomizedcoder/fluent-bit, the one documented override (vm/README.md,
+  # "fluent-bit from the fork", has the commands that print rev, version and hash).
+  fluentBitFork =
     {
-      inherit (source) owner repo;
-      rev = pin "${key}.rev" source.rev;
-      version = pin "${key}.version" source.version;
-      hash = pin "${key}.hash" source.hash;
+      rev,
+      version,
+      hash,
+    }:
+    sourcePin "fluentBitFork" {
+      owner = "randomizedcoder";
+      repo = "fluent-bit";
+      inherit rev version hash;
     };
 
   # Host port -> VM port. Inside the VM a port-forward unit listens on the VM port and
@@ -194,16 +233,18 @@ in
   inherit
     version
     images
-    kubernetesVersion
     controlPlaneImages
-    fluentBitSource
+    fluentBit
+    fluentBitFork
     ports
     containerdName
+    networkPins
+    updatePins
     ;
 
-  # Every image the VM must hold before anything is deployed: the five Nix-built ones and the
-  # control plane's.
-  preloadImages = attrValues images ++ controlPlaneImages;
+  # Every image the VM must hold before anything is deployed, for the Kubernetes version
+  # nixpkgs builds: the five Nix-built ones and the control plane's.
+  preloadImages = kubernetesVersion: attrValues images ++ controlPlaneImages kubernetesVersion;
 
   # The VM ports that lead into the cluster (the port-forward unit relays each to the
   # Service exposing the same port); SSH ends at the VM itself.
@@ -242,4 +283,8 @@ in
   };
 
   pinsToFill = unfilledKeys [ ] pins;
+
+  # What is left to fill that update-pins does not fill: always empty, or the flake stops
+  # (and the test suite fails) naming the keys.
+  pinsNoCommandFills = builtins.filter (key: !(builtins.elem key networkPins)) (unfilledKeys [ ] pins);
 }

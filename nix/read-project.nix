@@ -5,4 +5,5 @@ import ./project.nix {
   cargoToml = builtins.fromTOML (builtins.readFile (root + "/Cargo.toml"));
   valuesNix = builtins.fromJSON (builtins.readFile (root + "/charts/logdemo/values-nix.json"));
   pins = builtins.fromJSON (builtins.readFile ./pins.json);
+  controlPlane = builtins.fromJSON (builtins.readFile ./control-plane.json);
 }

@@ -19,10 +19,12 @@ let
 
   status = pkgs.writeShellApplication {
     name = "logdemo-status";
+    # kubectl before minikube: nixpkgs' minikube also installs a bin/kubectl, a link to
+    # itself that downloads a kubectl when run (vm/minikube.nix).
     runtimeInputs = [
+      pkgs.kubectl
       pkgs.systemd
       pkgs.minikube
-      pkgs.kubectl
       pkgs.kubernetes-helm
     ];
     runtimeEnv = unitEnvironment;

@@ -10,6 +10,8 @@
 # give it those places on NixOS without minikube needing the network:
 #   - /var/lib/minikube/binaries/v<version>: kubeadm, kubelet, kubectl from nixpkgs, so
 #     minikube finds them and downloads nothing;
+#   - minikube's download cache: kubeadm (which minikube asks for image tags) and kubectl
+#     (what nixpkgs' minikube runs when called as `kubectl`, see below);
 #   - /etc/containerd/config.toml: a writable copy containerd is started with, which minikube
 #     edits and restarts containerd on;
 #   - /etc/systemd/system and /lib/systemd/system: writable (an overlay on the read-only
@@ -23,14 +25,13 @@
   ...
 }:
 let
-  inherit (logdemo) project;
-  kubernetesVersion = project.kubernetesVersion;
-  kubernetes = pkgs.kubernetes;
+  inherit (logdemo) project kubernetes kubectl;
+  kubernetesVersion = kubernetes.version;
   state = import ./state.nix;
 
-  pause = lib.findFirst (
-    image: image.name == "registry.k8s.io/pause"
-  ) (throw "nix/pins.json: controlPlane.images has no registry.k8s.io/pause") project.controlPlaneImages;
+  pause = lib.findFirst (image: image.component == "pause") (throw "nix/project.nix: controlPlaneImages has no pause") (
+    project.controlPlaneImages kubernetesVersion
+  );
 
   containerdSettings = {
     version = 2;
@@ -53,9 +54,13 @@ let
   binaries = "/var/lib/minikube/binaries/v${kubernetesVersion}";
   # minikube picks the pause tag it writes into containerd's configuration (and the etcd and
   # coredns tags) from its own table; for a Kubernetes release missing there it runs
-  # `kubeadm config images list`, taking kubeadm from this download cache. Holding nixpkgs'
-  # kubeadm there makes its answer the tags kubeadm uses, which the VM preloads, whatever
-  # minikube release nixpkgs carries, and nothing is downloaded.
+  # `kubeadm config images list`, taking kubeadm from this download cache
+  # (pkg/minikube/bootstrapper/images/images.go, tagFromKubeadm; pkg/minikube/download/binary.go
+  # uses a cached file as is). Holding nixpkgs' kubeadm there makes its answer the tags kubeadm
+  # uses, which the VM preloads, whatever minikube release nixpkgs carries, and nothing is
+  # downloaded. kubectl sits beside it: nixpkgs' minikube installs bin/kubectl as a link to
+  # itself, and minikube run as `kubectl` runs the kubectl of this cache, downloading it if
+  # it is missing (cmd/minikube/main.go, cmd/minikube/cmd/kubectl.go).
   kubeadmCache =
     let
       inherit (pkgs.stdenv.hostPlatform.go) GOOS GOARCH;
@@ -63,10 +68,12 @@ let
     "${state.environment.MINIKUBE_HOME}/.minikube/cache/${GOOS}/${GOARCH}/v${kubernetesVersion}";
   volumes = "${state.dir}/volumes";
 
-  # What minikube, kubeadm and kubelet call out to.
+  # What minikube, kubeadm and kubelet call out to. kubectl comes before minikube on every
+  # PATH built from this list: minikube's own bin/kubectl would otherwise answer, and offline
+  # it cannot fetch the kubectl it hands over to.
   kubeTools = with pkgs; [
-    minikube
     kubectl
+    minikube
     cri-tools
     containerd
     runc
@@ -80,13 +87,6 @@ let
   ];
 in
 {
-  assertions = [
-    {
-      assertion = kubernetes.version == kubernetesVersion;
-      message = "nix/pins.json pins Kubernetes ${kubernetesVersion} but nixpkgs' kubernetes is ${kubernetes.version}: the binaries and the control-plane images must be the same version. Set kubernetes.version (and, for another major.minor, kubernetes.series and the control-plane tags; then their digests and hashes) for ${kubernetes.version}.";
-    }
-  ];
-
   boot.kernelModules = [
     "br_netfilter"
     "overlay"
@@ -112,9 +112,10 @@ in
     "d ${binaries} 0755 root root -"
     "L+ ${binaries}/kubeadm - - - - ${kubernetes}/bin/kubeadm"
     "L+ ${binaries}/kubelet - - - - ${kubernetes}/bin/kubelet"
-    "L+ ${binaries}/kubectl - - - - ${pkgs.kubectl}/bin/kubectl"
+    "L+ ${binaries}/kubectl - - - - ${kubectl}/bin/kubectl"
     "d ${kubeadmCache} 0755 root root -"
     "L+ ${kubeadmCache}/kubeadm - - - - ${kubernetes}/bin/kubeadm"
+    "L+ ${kubeadmCache}/kubectl - - - - ${kubectl}/bin/kubectl"
     "d /opt/cni 0755 root root -"
     "L+ /opt/cni/bin - - - - ${pkgs.cni-plugins}/bin"
     "d ${state.dir} 0755 root root -"
@@ -122,8 +123,9 @@ in
     "x /tmp/hostpath-provisioner - - - - -"
   ];
 
-  # On the system PATH, which kubelet gets through the drop-in below, and on minikube's.
-  environment.systemPackages = kubeTools ++ [ pkgs.kubernetes-helm ];
+  # On the system PATH, which kubelet gets through the drop-in below, and on minikube's. The
+  # login shell's kubectl is nixpkgs' kubectl, not minikube's link to itself.
+  environment.systemPackages = [ (lib.hiPrio kubectl) ] ++ kubeTools ++ [ pkgs.kubernetes-helm ];
   environment.variables = {
     inherit (state.environment) KUBECONFIG MINIKUBE_HOME;
   };
@@ -200,12 +202,18 @@ in
     };
     # --preload=false: the preload tarball would be a download; the images are already in
     # containerd and the binaries in ${binaries}.
+    # --force: for a Kubernetes release newer than the newest in its table and not in its list,
+    # minikube asks GitHub whether the release exists and exits when it cannot tell
+    # (cmd/minikube/cmd/start.go, validateKubernetesVersion); nixpkgs' kubernetes is often such
+    # a release, and the VM has no network. --force also turns minikube's other refusals into
+    # warnings (exitIfNotForced); vm/README.md lists what that covers.
     script = ''
       set -euo pipefail
       minikube start \
         --driver=none \
         --container-runtime=containerd \
         --kubernetes-version=v${kubernetesVersion} \
+        --force \
         --preload=false \
         --cni=bridge \
         --interactive=false \

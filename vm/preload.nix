@@ -17,12 +17,15 @@ let
   }) (builtins.attrNames project.images);
   archives = logdemoArchives ++ logdemo.control-plane-images.archives;
 
-  # One "<archive> <name containerd will list>" per line.
-  manifest = pkgs.writeText "logdemo-preload-images" (
-    lib.concatMapStrings (a: "${a.path} ${a.containerdRef}\n") archives
-  );
+  # One "<archive> <name containerd will list>" per line, in /etc so that what the VM
+  # preloads can be read there (and by the repository's tests, from this module).
+  manifest = "/etc/logdemo/preload-images";
 in
 {
+  environment.etc."logdemo/preload-images".text = lib.concatMapStrings (
+    a: "${a.path} ${a.containerdRef}\n"
+  ) archives;
+
   systemd.services.logdemo-preload = {
     description = "Load every logdemo and Kubernetes image into containerd, offline";
     wantedBy = [ "multi-user.target" ];

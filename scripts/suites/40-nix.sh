@@ -10,6 +10,8 @@ set -euo pipefail
 cd "${LOGDEMO_ROOT:-$(dirname "${BASH_SOURCE[0]}")/../..}"
 
 [ -n "${LOGDEMO_VENV:-}" ] || { echo "LOGDEMO_VENV is not set: run through scripts/test" >&2; exit 1; }
-command -v nix-instantiate >/dev/null || { echo "nix-instantiate missing: run scripts/install-tools" >&2; exit 1; }
+for tool in nix-instantiate helm; do
+  command -v "$tool" >/dev/null || { echo "$tool missing: run scripts/install-tools" >&2; exit 1; }
+done
 
 "$LOGDEMO_VENV/bin/python" -m pytest -p no:cacheprovider -ra tests/nix

@@ -21,10 +21,11 @@ def good_values(tmp_path_factory):
 def project(good_values):
     """The pure part of the flake (nix/project.nix), evaluated with the interface's values."""
     return flake.project(good_values, """{
-      inherit (p) version images forwardPorts ports clusterPorts pinsToFill clickhouse;
-      fluentBitUpstream = p.fluentBitSource "upstream" // { hash = null; };
+      inherit (p) version images forwardPorts ports clusterPorts pinsToFill pinsNoCommandFills networkPins
+        updatePins clickhouse fluentBit;
       hyperdxVersion = p.hyperdx.version;
       mongodbTag = p.mongodb.tag;
       names = map p.containerdName [ "mongo" "logdemo/emitter" "registry.k8s.io/pause" ];
-      preload = map (i: i.name) p.preloadImages;
-    }""")
+      preload = map (i: i.ref) (p.preloadImages "%s");
+      controlPlane = p.controlPlaneImages "%s";
+    }""" % (flake.STUB_KUBERNETES, flake.STUB_KUBERNETES))

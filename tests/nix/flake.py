@@ -8,16 +8,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PINS = ROOT / "nix" / "pins.json"
+CONTROL_PLANE = ROOT / "nix" / "control-plane.json"
+STUB_LIB = Path(__file__).resolve().parent / "stub-lib.nix"
+UPDATE_PINS = "nix run .#update-pins"
+# A Kubernetes release of the series nix/control-plane.json has tags for: what nixpkgs' kubernetes
+# would be (nixpkgs is not evaluated here).
+STUB_KUBERNETES = "1.35.2"
 VALUES_NIX = ROOT / "charts" / "logdemo" / "values-nix.json"
 IMAGES = ["clickhouse", "emitter", "fluent-bit", "hyperdx", "mongodb"]
 
 # nix/project.nix with this repository's Cargo.toml, the chart values in `values` and the pins
 # in `pinsFile`; `p` is the project for the attribute expression appended after `in`.
-PROJECT = """{ values, pinsFile }:
+PROJECT = """{ values, pinsFile, controlPlaneFile }:
   let p = import ./nix/project.nix {
     cargoToml = builtins.fromTOML (builtins.readFile ./Cargo.toml);
     valuesNix = builtins.fromJSON (builtins.readFile values);
     pins = builtins.fromJSON (builtins.readFile pinsFile);
+    controlPlane = builtins.fromJSON (builtins.readFile controlPlaneFile);
   }; in """
 
 
@@ -41,9 +48,19 @@ def evaluate(expression, **args):
     return json.loads(instantiate("--eval", "--strict", "--json", *arg_flags, "-E", expression))
 
 
-def project(values, attribute, pins=PINS):
-    """`attribute` (an expression on p) of nix/project.nix with the given values and pins files."""
-    return evaluate(PROJECT + attribute, values=values, pinsFile=pins)
+def project(values, attribute, pins=PINS, control_plane=CONTROL_PLANE):
+    """`attribute` (an expression on p) of nix/project.nix with the given values, pins and
+    control-plane files."""
+    return evaluate(PROJECT + attribute, values=values, pinsFile=pins, controlPlaneFile=control_plane)
+
+
+def failure(expression, **args):
+    """The error a Nix expression stops with, or None when it evaluates."""
+    try:
+        evaluate(expression, **args)
+    except NixError as err:
+        return str(err)
+    return None
 
 
 def version():
@@ -66,3 +83,37 @@ def values_stub(path, edit=None):
 
 def pins():
     return json.loads(PINS.read_text())
+
+
+def control_plane():
+    return json.loads(CONTROL_PLANE.read_text())
+
+
+def fill_values(value, path=()):
+    """(dotted key, value) of every "FILL: <command>" value in a pins document."""
+    if isinstance(value, dict):
+        for k, x in value.items():
+            yield from fill_values(x, path + (k,))
+    elif isinstance(value, list):
+        for i, x in enumerate(value):
+            yield from fill_values(x, path + (str(i),))
+    elif isinstance(value, str) and value.startswith("FILL:"):
+        yield ".".join(path), value
+
+
+def set_key(document, dotted, value):
+    """Sets a dotted key of a JSON document in place; returns the document."""
+    *parents, last = dotted.split(".")
+    node = document
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    return document
+
+
+def write_pins(path, edit):
+    """nix/pins.json changed by edit(pins), written to path; returns the path."""
+    document = pins()
+    edit(document)
+    path.write_text(json.dumps(document))
+    return path

@@ -17,8 +17,9 @@ def images(good_values):
         project = import ./nix/project.nix {
           cargoToml = builtins.fromTOML (builtins.readFile ./Cargo.toml);
           valuesNix = builtins.fromJSON (builtins.readFile values);
-          # The digest is still to fill; the image file only passes it through.
+          # The digest is for update-pins to compute; the image file only passes it through.
           pins = pins // { mongodb = pins.mongodb // { digest = "sha256:stub"; hash = "stub"; }; };
+          controlPlane = builtins.fromJSON (builtins.readFile ./nix/control-plane.json);
         };
         stub = name: "%s-${name}";
         dockerTools = {
@@ -108,3 +109,116 @@ def test_mongodb_is_pulled_by_digest_and_renamed(images):
     assert (mongo["finalImageName"], mongo["finalImageTag"]) == ("logdemo/mongodb", flake.version()), \
         "MongoDB is not renamed to logdemo/mongodb:<version>"
     assert mongo["imageDigest"] == "sha256:stub", "MongoDB is not pulled by the pinned digest"
+
+
+# The control-plane images and their check, evaluated with stub packages: each stub is a path
+# string, buildLayeredImage returns its arguments (plus the imageName/imageTag it passes on),
+# runCommand its name, environment and script.
+CONTROL_PLANE = """{ values }:
+  let
+    project = import ./nix/read-project.nix ./.;
+    lib = import %(lib)s;
+    stub = name: "%(store)s-${name}";
+    pkg = name: version: { outPath = stub name; inherit version; };
+    kubernetes = pkg "kubernetes" "%(kube)s" // { pause = stub "kubernetes-pause"; };
+    cp = import ./nix/control-plane-images.nix {
+      inherit lib project kubernetes;
+      dockerTools.buildLayeredImage = args: args // { imageName = args.name; imageTag = args.tag; outPath = stub "image-${args.name}"; };
+      runCommand = name: env: script: env // { inherit name script; outPath = stub name; };
+      linkFarm = name: entries: {
+        inherit name entries;
+        overrideAttrs = attrs: { inherit name entries; } // attrs;
+      };
+      buildGoModule = args: args // { outPath = stub args.pname; };
+      etcd_3_6 = pkg "etcd" "3.6.8";
+      coredns = pkg "coredns" "1.13.2";
+      minikube = pkg "minikube" "1.38.1" // { src = stub "minikube-src"; vendorHash = "sha256-vendor"; };
+      iptables = stub "iptables";
+      conntrack-tools = stub "conntrack-tools";
+      nftables = stub "nftables";
+      iana-etc = stub "iana-etc";
+    };
+    show = image: {
+      inherit (image) imageName imageTag config;
+      contents = map toString image.contents;
+    };
+  in {
+    images = builtins.mapAttrs (_: show) cp.passthru.images;
+    archives = map (a: { inherit (a) containerdRef; path = toString a.path.outPath; }) cp.passthru.archives;
+    entries = map (e: e.name) cp.entries;
+    check = { inherit (cp.passthru.check) built kubernetesVersion storageProvisioner storageProvisionerTag script; };
+    storageProvisioner = { inherit (cp.passthru.storage-provisioner) src subPackages ldflags vendorHash; };
+    wanted = project.controlPlaneImages "%(kube)s";
+  }"""
+
+
+@pytest.fixture(scope="module")
+def control_plane(good_values):
+    return flake.evaluate(CONTROL_PLANE % {"lib": flake.STUB_LIB, "store": STUB_STORE, "kube": flake.STUB_KUBERNETES},
+                          values=good_values)
+
+
+KUBEADM = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "coredns", "pause", "etcd"]
+
+
+def test_each_control_plane_image_is_named_as_kubeadm_and_minikube_expect(control_plane):
+    built = {c: f"{i['imageName']}:{i['imageTag']}" for c, i in control_plane["images"].items()}
+    wanted = {i["component"]: i["ref"] for i in control_plane["wanted"]}
+    assert built == wanted, f"built {built}, kubeadm/minikube expect {wanted}"
+
+
+def test_the_check_compares_kubeadms_list_with_the_built_images(control_plane):
+    check = control_plane["check"]
+    built = {c: f"{i['imageName']}:{i['imageTag']}" for c, i in control_plane["images"].items()}
+    assert sorted(check["built"].split()) == sorted(built[c] for c in KUBEADM),         f"the check compares kubeadm with {check['built'].split()}, the images built are {built}"
+    assert check["kubernetesVersion"] == f"v{flake.STUB_KUBERNETES}"
+    assert 'kubeadm config images list --kubernetes-version "$kubernetesVersion"' in check["script"] and \
+        "diff -u kubeadm-lists flake-builds" in check["script"] and "exit 1" in check["script"], \
+        "the check does not fail on a difference from kubeadm's list"
+    assert check["storageProvisioner"] == built["storage-provisioner"]
+    assert 'STORAGE_PROVISIONER_TAG ?= $storageProvisionerTag' in check["script"], \
+        "the check does not compare the storage-provisioner tag with minikube's Makefile"
+
+
+def test_the_check_is_part_of_what_the_vm_loads(control_plane):
+    assert "kubeadm-check" in control_plane["entries"], "the control-plane package does not depend on its check"
+
+
+def test_the_vm_gets_every_control_plane_image_once(control_plane):
+    refs = sorted(a["containerdRef"] for a in control_plane["archives"])
+    assert refs == sorted(i["containerdRef"] for i in control_plane["wanted"]), refs
+    assert sorted(a["path"] for a in control_plane["archives"]) == \
+        sorted(f"{STUB_STORE}-image-{i['imageName']}" for i in control_plane["images"].values())
+
+
+@pytest.mark.parametrize("component", ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"])
+def test_kube_components_are_nixpkgs_binaries_on_path(control_plane, component):
+    image = control_plane["images"][component]
+    assert image["config"]["Entrypoint"] == [f"/usr/local/bin/{component}"]
+    assert any("/usr/local/bin" in e for e in image["config"]["Env"] if e.startswith("PATH=")), image["config"]
+    assert image["config"]["Labels"]["org.opencontainers.image.version"] == flake.STUB_KUBERNETES
+
+
+def test_kube_proxy_has_the_packet_filter_tools_it_runs(control_plane):
+    contents = control_plane["images"]["kube-proxy"]["contents"]
+    for tool in ["iptables", "conntrack-tools", "nftables"]:
+        assert f"{STUB_STORE}-{tool}" in contents, f"kube-proxy's image lacks {tool}: {contents}"
+
+
+@pytest.mark.parametrize("component,entry", [("pause", ["/pause"]), ("coredns", ["/coredns"]), ("etcd", ["/usr/local/bin/etcd"])])
+def test_runtime_started_images_start_their_program(control_plane, component, entry):
+    assert control_plane["images"][component]["config"]["Entrypoint"] == entry
+
+
+def test_etcd_and_coredns_say_which_release_they_carry(control_plane):
+    labels = lambda c: control_plane["images"][c]["config"]["Labels"]["org.opencontainers.image.version"]
+    assert (labels("etcd"), labels("coredns")) == ("3.6.8", "1.13.2")
+
+
+def test_storage_provisioner_is_built_from_minikubes_source(control_plane):
+    sp = control_plane["storageProvisioner"]
+    assert sp["src"] == f"{STUB_STORE}-minikube-src" and sp["vendorHash"] == "sha256-vendor", sp
+    assert sp["subPackages"] == ["cmd/storage-provisioner"]
+    tag = flake.control_plane()["storageProvisioner"]
+    assert f"-X k8s.io/minikube/pkg/storage.version={tag}" in sp["ldflags"], sp["ldflags"]
+    assert control_plane["images"]["storage-provisioner"]["config"]["Cmd"] == ["/storage-provisioner"]

@@ -34,7 +34,7 @@ def chart_value(subchart, *path):
 # name: (the chart's tag, the flake's version from the project, are they the same release)
 AGREEMENTS = {
     # The chart's stock image is upstream fluent-bit; the flake's upstream pin is that release.
-    "fluent-bit": (lambda: chart_value("fluent-bit", "image", "tag"), lambda p: p["fluentBitUpstream"]["version"],
+    "fluent-bit": (lambda: chart_value("fluent-bit", "image", "tag"), lambda p: p["fluentBit"]["version"],
                    lambda chart, nix: chart.lstrip("v") == nix),
     "HyperDX": (lambda: chart_value("hyperdx", "image", "tag"), lambda p: p["hyperdxVersion"],
                 lambda chart, nix: chart == nix),
