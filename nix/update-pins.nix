@@ -60,7 +60,9 @@ writeShellApplication {
     yarn_hash=$(sri "$(yarn-berry-fetcher prefetch ${hyperdxSrc}/yarn.lock ${missingHashes} | tail -n 1)")
 
     echo "mongodb.digest, mongodb.hash: ${imageName}:${tag} for linux/amd64" >&2
-    nix-prefetch-docker --json --image-name ${imageName} --image-tag ${tag} --os linux --arch amd64 \
+    # The archive's hash covers the name inside it: the one nix/mongodb-image.nix pulls under.
+    nix-prefetch-docker --json --image-name ${imageName} --image-tag ${tag} \
+      --final-image-name ${imageName} --final-image-tag ${tag} --os linux --arch amd64 \
       > "$scratch/mongo.json"
     mongo_digest=$(jq -er .imageDigest "$scratch/mongo.json")
     mongo_hash=$(sri "$(jq -er '.hash // .sha256' "$scratch/mongo.json")")

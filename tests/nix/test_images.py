@@ -48,7 +48,10 @@ def images(good_values):
           nodejs_22 = stub "nodejs";
           hyperdx = stub "hyperdx";
         });
-        mongodb = call ./nix/mongodb-image.nix { };
+        mongodb = call ./nix/mongodb-image.nix {
+          skopeo = stub "skopeo";
+          runCommand = name: env: script: env // { inherit name script; };
+        };
       }""" % STUB_STORE, values=good_values)
 
 
@@ -104,11 +107,15 @@ def test_hyperdx_image_starts_like_the_upstream_one(images):
     assert {"3000/tcp", "8000/tcp"} <= set(config["ExposedPorts"]), "the HyperDX image does not expose 3000 and 8000"
 
 
-def test_mongodb_is_pulled_by_digest_and_renamed(images):
-    mongo = images["mongodb"]
-    assert (mongo["finalImageName"], mongo["finalImageTag"]) == ("logdemo/mongodb", flake.version()), \
-        "MongoDB is not renamed to logdemo/mongodb:<version>"
-    assert mongo["imageDigest"] == "sha256:stub", "MongoDB is not pulled by the pinned digest"
+def test_mongodb_is_pulled_by_digest_under_its_own_name_and_renamed(images):
+    mongo, pins = images["mongodb"], flake.pins()["mongodb"]
+    pulled = mongo["upstream"]
+    assert pulled["imageDigest"] == "sha256:stub", "MongoDB is not pulled by the pinned digest"
+    # nix-prefetch-docker hashes an archive named after the image itself (update-pins).
+    assert (pulled["imageName"], pulled["finalImageName"], pulled["finalImageTag"]) == \
+        (pins["imageName"], pins["imageName"], pins["tag"]), pulled
+    assert mongo["renamed"] == f"logdemo/mongodb:{flake.version()}", "MongoDB is not renamed to logdemo/mongodb:<version>"
+    assert '"docker-archive:$out:$renamed"' in mongo["script"]
 
 
 # The control-plane images and their check, evaluated with stub packages: each stub is a path
