@@ -198,6 +198,23 @@ let
           echo "nixpkgs' kubeadm calls itself $client, not $kubernetesVersion: minikube would ask it for another release's images." >&2
           exit 1
         fi
+        # For a release in its own table minikube takes the tags from there, not from
+        # kubeadm, and writes that pause tag into containerd's configuration: it must name
+        # the same images.
+        table=$minikubeSrc/pkg/minikube/constants/constants_kubeadm_images.go
+        if [ ! -f "$table" ]; then
+          echo "minikube's source has no $table any more: read where it takes its image tags from." >&2
+          exit 1
+        fi
+        awk -v entry="\"$kubernetesVersion\": {" \
+          'index($0, entry) { inside = 1; next } inside && /}/ { exit } inside { gsub(/[",:]/, ""); print $1, $2 }' \
+          "$table" > minikube-table
+        while read -r image tag; do
+          if ! grep -qx "registry.k8s.io/$image:$tag" flake-builds; then
+            echo "minikube's table gives $kubernetesVersion registry.k8s.io/$image:$tag, which the flake does not build." >&2
+            exit 1
+          fi
+        done < minikube-table
         if ! grep -qx "STORAGE_PROVISIONER_TAG ?= $storageProvisionerTag" "$minikubeSrc/Makefile"; then
           echo "minikube's Makefile builds another storage-provisioner tag than $storageProvisionerTag:" >&2
           grep -n "STORAGE_PROVISIONER_TAG ?=" "$minikubeSrc/Makefile" >&2
