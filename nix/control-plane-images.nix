@@ -183,6 +183,8 @@ let
       }
       ''
         export HOME=$TMPDIR
+        # The sandbox has no default route: kubeadm then warns and uses its default bind
+        # address (cmd/kubeadm/app/util/config, ChooseAPIServerBindAddress); the list is the same.
         kubeadm config images list --kubernetes-version "$kubernetesVersion" | sort > kubeadm-lists
         printf '%s' "$built" | sort > flake-builds
         if ! diff -u kubeadm-lists flake-builds; then
