@@ -1,8 +1,7 @@
-"""The pure part of the flake (nix/project.nix: version, image names, ports, pins) evaluates
-with the real files, refuses values that break the interface, and the flake's outputs have
-the promised shape."""
-
-import json
+"""The pure part of the flake (nix/project.nix: version, image names, ports, pins, the
+control-plane names and tags, the fluent-bit source) evaluates with the real files, refuses
+values that break the interface, needs nothing beyond what `nix run .#update-pins` fills, and
+the flake's outputs have the promised shape."""
 
 import pytest
 
