@@ -1,5 +1,6 @@
 """The chart's fluent-bit.yaml says what DESIGN.md and docs/interfaces.md require."""
 
+import fnmatch
 import re
 import urllib.parse
 
@@ -28,9 +29,34 @@ def test_reads_exactly_the_documented_environment():
     assert used == interface_env_vars()
 
 
+def tail_glob(namespace):
+    """The tail path with FLUENT_BIT_TAIL_NAMESPACE set as the DaemonSet sets it."""
+    return fb.plugin("inputs", "tail")["path"].replace("${FLUENT_BIT_TAIL_NAMESPACE}", namespace)
+
+
+# Files as the kubelet names them: <pod>_<namespace>_<container>-<container id>.log
+LOG_FILES = {
+    "logdemo": ["logdemo-emitter-5d8f7b9c4d-x7k2p_logdemo_emitter-" + "3f9a" * 16 + ".log",
+                "logdemo-clickhouse-0_logdemo_clickhouse-" + "ab" * 32 + ".log"],
+    "logdemo2": ["logdemo2-emitter-6c9d8e7f5a-q2w3e_logdemo2_emitter-" + "cd" * 32 + ".log"],
+    # a namespace whose name ends like another's
+    "x-logdemo": ["web-0_x-logdemo_nginx-" + "ef" * 32 + ".log"],
+    "kube-system": ["coredns-7db6d8ff4d-abcde_kube-system_coredns-" + "01" * 32 + ".log"],
+}
+
+
+def test_tail_reads_its_namespace_or_every_namespace():
+    # fluent-bit expands the path with glob(3), which fnmatch follows for names without "/".
+    every = {f for files in LOG_FILES.values() for f in files}
+    for namespace, files in LOG_FILES.items():
+        matched = {f for f in every if fnmatch.fnmatchcase("/var/log/containers/" + f, tail_glob(namespace))}
+        assert matched == set(files), namespace
+    assert {f for f in every if fnmatch.fnmatchcase("/var/log/containers/" + f, tail_glob("*"))} == every
+
+
 def test_tail_reads_both_runtimes_and_keeps_its_place():
     tail = fb.plugin("inputs", "tail")
-    assert tail["path"] == "/var/log/containers/*.log"
+    assert tail["path"].startswith("/var/log/containers/")
     assert [p.strip() for p in tail["multiline.parser"].split(",")] == ["docker", "cri"]
     assert "fluent-bit" in tail["exclude_path"]
     assert tail["db"].startswith("${FLUENT_BIT_STATE_DIR}/")

@@ -15,6 +15,8 @@ BAD_VALUES = [
     ("global.clickhouse.httpPort=70000", "at '/global/clickhouse/httpPort': maximum: got 70,000, want 65,535"),
     ("hyperdx.frontendUrl=localhost:3000", "at '/frontendUrl': 'localhost:3000' does not match pattern"),
     ("clickhouse.persistence.enabled=yes", "at '/persistence/enabled': got string, want boolean"),
+    ("fluent-bit.collect=cluster", "at '/collect': value must be one of 'namespace', 'node'"),
+    ("fluent-bit.lingerSeconds=-1", "at '/lingerSeconds': minimum: got -1, want 0"),
 ]
 
 
