@@ -59,10 +59,13 @@ class Table:
     def scalar(self, sql):
         return self.query(sql)[0][0]
 
-    def check(self, service, minimum, maximum, words, ttl_days=TTL_DAYS):
-        """Runs the chart's pipeline-check.sql; returns its rows, raises if a check failed."""
+    def check(self, service, minimum, maximum, words, ttl_days=TTL_DAYS,
+              namespace=fluentbit.RELEASE_NAMESPACE, instance=fluentbit.RELEASE, running=1):
+        """Runs the chart's pipeline-check.sql for one release's emitter (namespace and
+        instance; `running` processes may still run); returns its rows, raises if a check failed."""
         params = {
             "database": self.database, "logs_table": self.name, "service": service,
+            "namespace": namespace, "instance": instance, "running": running,
             "min": minimum, "max": maximum, "words": list(words), "ttl_days": ttl_days,
         }
         result = sqlfile.run(self.session, fluentbit.CHECK_SQL, params, "JSONCompact")

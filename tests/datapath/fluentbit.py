@@ -162,12 +162,18 @@ class Pod:
         return meta
 
 
-def emitter_pod(suffix="x7k2p", uid="0b7c4e52-8f0e-4c7e-9d51-2f3a6b1c9e01", container_id=None):
-    """An emitter pod of the logdemo chart's Deployment, with realistic metadata."""
+# The release the suite's emitter pods belong to: `helm install logdemo -n logdemo`.
+RELEASE = "logdemo"
+RELEASE_NAMESPACE = "logdemo"
+
+
+def emitter_pod(suffix="x7k2p", uid="0b7c4e52-8f0e-4c7e-9d51-2f3a6b1c9e01", container_id=None,
+                release=RELEASE, namespace=RELEASE_NAMESPACE):
+    """An emitter pod of the logdemo chart's Deployment in `release`, with realistic metadata."""
     template_hash = "5d8f7b9c4d"
     return Pod(
-        name=f"logdemo-emitter-{template_hash}-{suffix}",
-        namespace="logdemo",
+        name=f"{release}-emitter-{template_hash}-{suffix}",
+        namespace=namespace,
         uid=uid,
         node="minikube",
         container="emitter",
@@ -175,7 +181,7 @@ def emitter_pod(suffix="x7k2p", uid="0b7c4e52-8f0e-4c7e-9d51-2f3a6b1c9e01", cont
         image="logdemo/emitter:0.1.0",
         labels={
             "app.kubernetes.io/name": "emitter",
-            "app.kubernetes.io/instance": "logdemo",
+            "app.kubernetes.io/instance": release,
             "app.kubernetes.io/component": "emitter",
             "app.kubernetes.io/part-of": "logdemo",
             "app.kubernetes.io/managed-by": "Helm",

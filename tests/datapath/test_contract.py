@@ -22,6 +22,7 @@ TICK_LEVEL = ("INFO", 9)
 RESOURCE_KEYS = {
     "service.name", "k8s.namespace.name", "k8s.pod.name", "k8s.pod.uid", "k8s.container.name",
     "k8s.node.name", "k8s.deployment.name", "container.id", "container.image.name",
+    "k8s.pod.label.app.kubernetes.io/instance",
 }
 
 
@@ -96,7 +97,7 @@ def test_pipeline_check_passes(table, words):
     assert [r[1] for r in report] == ["ok"] * len(report)
     assert {r[0] for r in report} == {"rows_arrived", "severity_mapped", "count_present",
                                       "number_in_range", "word_in_set", "starts_at_one", "no_gap",
-                                      "no_duplicate"}
+                                      "no_duplicate", "shutdown_logged", "ends_at_total"}
 
 
 def test_number_ten_per_word_matches_the_emitter(table, processes):
@@ -136,6 +137,8 @@ def test_mapping_of_a_tick(table, processes):
     assert set(row["res"]) == RESOURCE_KEYS
     assert row["res"]["k8s.deployment.name"] == "logdemo-emitter"
     assert row["res"]["container.id"] == p.pod.container_id
+    assert row["res"]["k8s.namespace.name"] == fb.RELEASE_NAMESPACE
+    assert row["res"]["k8s.pod.label.app.kubernetes.io/instance"] == fb.RELEASE
     assert (row["trace"], row["span"], row["flags"]) == ("", "", 0)
 
 
@@ -180,6 +183,11 @@ def _faulty_rows(processes, outputs, fault):
     elif fault == "first":  # the first two ticks, refused before the table existed
         first_two = set(tick_at[:2])
         out = [o for i, o in enumerate(out) if i not in first_two]
+    elif fault in ("tail", "shutdown", "tail and shutdown"):  # the end of an ended process
+        last_tick, shutdown = tick_at[-1], len(p.docs) - 1
+        assert p.docs[shutdown]["message"] == "shutdown"
+        lost = {"tail": {last_tick}, "shutdown": {shutdown}, "tail and shutdown": {last_tick, shutdown}}[fault]
+        out = [o for i, o in enumerate(out) if i not in lost]
     elif fault == "duplicate":  # a line delivered twice, in a later batch
         extra = [out[victim]]
     elif fault in ("number", "word"):
@@ -192,9 +200,12 @@ def _faulty_rows(processes, outputs, fault):
     return out + [o for rows in outputs[1:] for o in rows], extra
 
 
+# The first process started first, so it has ended even without its `shutdown` row: the
+# second, newer one is the one that may still be running (one replica).
 @pytest.mark.parametrize("fault,check", [
     ("gap", "no_gap"), ("first", "starts_at_one"), ("duplicate", "no_duplicate"), ("number", "number_in_range"),
     ("word", "word_in_set"), ("severity", "severity_mapped"), ("nothing", "rows_arrived"),
+    ("tail", "ends_at_total"), ("shutdown", "shutdown_logged"), ("tail and shutdown", "shutdown_logged"),
 ])
 def test_pipeline_check_fails_on(fault, check, new_table, processes, outputs, words):
     t = new_table()
@@ -208,6 +219,65 @@ def test_pipeline_check_fails_on(fault, check, new_table, processes, outputs, wo
     message = str(failure.value)
     failed = message.split("pipeline check failed: ", 1)[1].split(".", 1)[0].split(", ")
     assert failed == [check], message
+
+
+def _failed_checks(table, words, **params):
+    with pytest.raises(RuntimeError) as failure:
+        table.check("emitter", MIN, MAX, words, **params)
+    message = str(failure.value)
+    return message.split("pipeline check failed: ", 1)[1].split(".", 1)[0].split(", ")
+
+
+def test_pipeline_check_fails_on_a_lost_tail_once_more_processes_ran_than_may_still_run(
+        new_table, processes, outputs, words):
+    # Without its shutdown row the first process may still be running while two may run
+    # (a rolling update: the old pod and the new one); once only one may, it has ended.
+    t = new_table()
+    rows, _ = _faulty_rows(processes, outputs, "tail and shutdown")
+    insert_in_batches(t, rows)
+    report = t.check("emitter", MIN, MAX, words, running=2)
+    assert ["shutdown_logged", "ok"] in [r[:2] for r in report], report
+    assert _failed_checks(t, words, running=1) == ["shutdown_logged"]
+    assert _failed_checks(t, words, running=0) == ["shutdown_logged"]
+
+
+def test_pipeline_check_leaves_the_newest_process_running(new_table, processes, outputs, words):
+    # The newest process has logged neither its last ticks nor `shutdown` yet: it is running.
+    t = new_table()
+    newest = list(outputs[1])
+    insert_in_batches(t, outputs[0] + newest[:-5])
+    report = t.check("emitter", MIN, MAX, words)
+    assert [r[1] for r in report] == ["ok"] * len(report), report
+    # With none allowed to run, it has ended without its shutdown row.
+    assert _failed_checks(t, words, running=0) == ["shutdown_logged"]
+
+
+def _foreign(process, output_index, release, namespace):
+    """The same lines as `process`, logged by an emitter pod of another release."""
+    pod = fb.emitter_pod(suffix=f"f{output_index:04d}", uid=f"00000000-0000-4000-9000-{output_index:012d}",
+                         container_id=f"f{output_index}" * 32, release=release, namespace=namespace)
+    return fb.run_filter([fb.event(process.fmt, e.time_ns, "stdout", line, pod)
+                          for e, line in zip(process.events(), process.lines)])
+
+
+@pytest.mark.parametrize("release,namespace", [
+    ("logdemo", "logdemo2"),   # the same release name in another namespace
+    ("logdemo2", "logdemo"),   # another release in the same namespace
+])
+def test_pipeline_check_counts_only_its_own_release(new_table, processes, outputs, words, release, namespace):
+    t = new_table()
+    insert_in_batches(t, [o for rows in outputs for o in rows])
+    # The other release's emitter lost a line in the middle and its end.
+    foreign = _foreign(processes[0], 1, release, namespace)
+    del foreign[len(foreign) // 2]
+    del foreign[-2:]
+    insert_in_batches(t, foreign)
+    report = {r[0]: r for r in t.check("emitter", MIN, MAX, words)}
+    assert all(r[1] == "ok" for r in report.values()), report
+    assert report["rows_arrived"][2].startswith(f"{sum(len(p.ticks) for p in processes)} ticks from 2 processes")
+    # The other release's own check finds its losses (its one process has ended).
+    assert _failed_checks(t, words, namespace=namespace, instance=release, running=0) == [
+        "no_gap", "shutdown_logged"]
 
 
 def test_pipeline_check_leaves_a_start_the_retention_may_have_dropped(new_table, processes, outputs, words):
@@ -232,3 +302,17 @@ def test_same_block_inserted_twice_is_stored_once(new_table, outputs, words):
     t.insert(fb.json_each_row(first))  # an old batch retried late, still in the window
     assert t.scalar("SELECT count() FROM {table}") == len(first) + len(second)
     t.check("emitter", MIN, MAX, words)
+
+
+def test_instance_attribute_comes_only_from_the_pods_label(processes):
+    p = processes[0]
+    line = p.lines[1]
+    time_ns = fb.rfc3339_ns(json.loads(line)["timestamp"])
+    unlabelled = fb.emitter_pod()
+    del unlabelled.labels["app.kubernetes.io/instance"]
+    events = [fb.event("cri", time_ns, "stdout", line, pod) for pod in (fb.emitter_pod(release="r2"), unlabelled)]
+    events.append(fb.event("cri", time_ns, "stdout", line, None))  # no metadata: the file name only
+    labelled, without_label, without_metadata = (o.row()["ResourceAttributes"] for o in fb.run_filter(events))
+    assert labelled["k8s.pod.label.app.kubernetes.io/instance"] == "r2"
+    assert "k8s.pod.label.app.kubernetes.io/instance" not in without_label
+    assert "k8s.pod.label.app.kubernetes.io/instance" not in without_metadata

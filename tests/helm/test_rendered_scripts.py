@@ -115,7 +115,10 @@ def ticks_inserted(cluster, empty_table_check):
     """Five emitter ticks as fluent-bit inserts them, after the empty-table check."""
     ticks = [{"Timestamp": f"2026-11-21 10:00:0{n}.000000000", "SeverityText": "INFO", "SeverityNumber": 9,
               "ServiceName": "emitter", "Body": "tick",
-              "ResourceAttributes": {"k8s.pod.uid": "pod-1", "container.id": "container-1"},
+              # the release `helm template` renders: logdemo in namespace default
+              "ResourceAttributes": {"k8s.pod.uid": "pod-1", "container.id": "container-1",
+                                     "k8s.namespace.name": "default",
+                                     "k8s.pod.label.app.kubernetes.io/instance": "logdemo"},
               "LogAttributes": {"count": str(n), "number": str(10 * n), "word": ["alpha", "beta", "kappa"][n % 3]}}
              for n in range(1, 6)]
     return cluster.clickhouse("client", "--query", "INSERT INTO otel.otel_logs FORMAT JSONEachRow\n"
@@ -144,6 +147,7 @@ def test_pipeline_test_queries_as_the_reader_with_the_emitters_range_and_words(g
     result, call = good_rows_check
     expected = {"user": "reader", "password": "secret:reader-password",
                 "params": {"database": "otel", "logs_table": "otel_logs", "service": "emitter",
+                           "namespace": "default", "instance": "logdemo", "running": "1",
                            "min": "0", "max": "100", "words": WORDS, "ttl_days": "30"}}
     assert call is not None and {k: call[k] for k in expected} == expected, \
         f"the check ran as {call}, expected {expected}:\n{report(result)}"
@@ -153,6 +157,12 @@ def test_pipeline_test_fails_when_numbers_leave_the_range(cluster, good_rows_che
     narrow = pipeline_test(cluster, MAX="20")
     assert narrow.returncode != 0 and "number_in_range" in narrow.stderr, \
         f"the pipeline test did not fail on number_in_range with MAX=20:\n{report(narrow)}"
+
+
+def test_pipeline_test_counts_only_its_own_release(cluster, good_rows_check):
+    other = pipeline_test(cluster, INSTANCE="logdemo2")
+    assert other.returncode != 0 and "rows_arrived" in other.stderr, \
+        f"the pipeline test of another release found this release's rows:\n{report(other)}"
 
 
 @pytest.fixture

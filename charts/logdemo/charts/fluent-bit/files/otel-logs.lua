@@ -344,6 +344,8 @@ local function deployment_of(pod, labels)
   return sub(pod, 1, suffix_at - 1)
 end
 
+local INSTANCE_KEY = "k8s.pod.label.app.kubernetes.io/instance"
+
 local function put(map, key, value)
   if type(value) == "string" and value ~= "" then map[key] = clean(value) end
 end
@@ -366,6 +368,9 @@ local function resource_of(k8s, tag)
   put(res, "k8s.deployment.name", deployment_of(k8s.pod_name, labels))
   put(res, "container.id", k8s.docker_id)
   put(res, "container.image.name", k8s.container_image)
+  -- OTel's k8s.pod.label.<key>, for the one label that tells releases apart: the pipeline
+  -- check counts only its own release's emitter (namespace and instance).
+  put(res, INSTANCE_KEY, labels and labels["app.kubernetes.io/instance"])
   return res, service
 end
 
