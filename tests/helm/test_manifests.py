@@ -96,3 +96,31 @@ def test_chart_version_is_the_workspace_version():
     meta = yaml.safe_load((chart.CHART / "Chart.yaml").read_text())
     assert (meta["version"], meta["appVersion"]) == (version, version), \
         f"Chart.yaml version {meta['version']} / appVersion {meta['appVersion']} differ from the workspace version {version}"
+
+
+# The privilege each kind of statement in schema.sql needs (ClickHouse's access types,
+# src/Access/Common/AccessType.h); a statement of any other kind fails the test below until
+# it is named here, so the admin grant is decided again whenever the schema changes.
+SCHEMA_PRIVILEGES = [
+    (r"CREATE DATABASE IF NOT EXISTS ", "CREATE DATABASE"),
+    (r"CREATE TABLE IF NOT EXISTS ", "CREATE TABLE"),
+    (r"ALTER TABLE \S+\s+MODIFY TTL ", "ALTER TTL"),
+    (r"ALTER TABLE \S+\s+MODIFY COLUMN ", "ALTER MODIFY COLUMN"),
+    (r"SET materialize_ttl_after_modify ", None),  # a setting: the admin's profile is writable
+]
+
+
+def test_admin_has_exactly_the_grants_schema_sql_needs():
+    import sqlfile
+
+    needed = set()
+    for statement in sqlfile.statements(chart_files.SCHEMA_SQL.read_text()):
+        kinds = [priv for pattern, priv in SCHEMA_PRIVILEGES if re.match(pattern, statement)]
+        assert len(kinds) == 1, f"schema.sql runs a statement the admin grant does not cover: {statement[:80]}"
+        needed |= {kinds[0]} - {None}
+    users = ET.fromstring(dict(clickhouse_overrides())["logdemo-users.xml"])
+    grants = [q.text for q in users.find("users/admin/grants")]
+    assert len(grants) == 1, grants
+    match = re.fullmatch(r"GRANT (.+) ON otel\.\*", grants[0])
+    assert match, grants[0]
+    assert {p.strip() for p in match.group(1).split(",")} == needed

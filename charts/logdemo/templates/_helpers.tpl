@@ -25,9 +25,14 @@ metadata:
   name: {{ include "common.name" $labels }}
   labels:
     {{- include "common.labels" $labels | nindent 4 }}
+    # Selects every test pod of the release: they outlive `helm uninstall` (README, Uninstall).
+    app.kubernetes.io/component: helm-test
   annotations:
     "helm.sh/hook": test
-    # Kept after the run, so `helm test --logs` and kubectl logs show the report.
+    # Kept after the run, so `helm test --logs` and kubectl logs show the report: Helm reads
+    # each test pod's log by name after the run (pkg/action/release_testing.go, GetPodLogs),
+    # which fails for a pod hook-succeeded has deleted. The next `helm test` replaces them;
+    # `helm uninstall` deletes only the release's manifest, not its hooks.
     "helm.sh/hook-delete-policy": before-hook-creation
 spec:
   restartPolicy: Never

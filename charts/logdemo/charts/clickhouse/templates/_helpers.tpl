@@ -52,6 +52,12 @@ password is read by the server from its environment (from_env), filled from the 
             <password from_env="CLICKHOUSE_ADMIN_PASSWORD"/>
             <networks><ip>::/0</ip></networks>
             <profile>logdemo_admin</profile>
+            <!-- What files/schema.sql runs, and no more: CREATE DATABASE and CREATE TABLE (IF NOT
+                 EXISTS still needs them), ALTER ... MODIFY TTL and ALTER ... MODIFY COLUMN (the
+                 codec). SELECT version() reads system.one, which every user may read. -->
+            <grants>
+                <query>GRANT CREATE DATABASE, CREATE TABLE, ALTER TTL, ALTER MODIFY COLUMN ON {{ $ch.database }}.*</query>
+            </grants>
         </{{ $u.admin }}>
         <{{ $u.ingest }}>
             <password from_env="CLICKHOUSE_INGEST_PASSWORD"/>
