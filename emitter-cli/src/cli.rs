@@ -14,6 +14,8 @@ use tracing::level_filters::LevelFilter;
 ///
 /// Every flag can also be set by its environment variable; a flag given on the command line
 /// wins over the variable, which wins over the default. An empty variable counts as unset.
+/// --interval and --rate both set the pace: give one (a flag still wins over the other's
+/// variable).
 /// Stops after --count ticks, or on SIGTERM/SIGINT (a second signal exits at once with 130).
 /// Invalid input exits with status 2.
 #[derive(Debug, Parser)]
@@ -44,10 +46,20 @@ pub struct Args {
     #[arg(long, env = "EMITTER_WORD_LIST", value_name = "WORD,...")]
     pub word_list: Option<String>,
 
-    /// Time between two ticks, such as 5s, 250ms or 1m30s; 0 means as fast as possible
+    /// Time between two ticks, such as 5s, 250ms, 100us or 1m30s; 0 means as fast as
+    /// possible. Late wake-ups are caught up, so the average rate holds
     #[arg(long, env = "EMITTER_INTERVAL", value_name = "DURATION",
           default_value_t = format_interval(DEFAULT_INTERVAL))]
     pub interval: String,
+
+    /// Lines per second (a whole number from 1), in place of --interval
+    #[arg(
+        long,
+        env = "EMITTER_RATE",
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub rate: Option<String>,
 
     /// Seed of the random draws, to replay a run [default: a random seed, logged at start]
     #[arg(
@@ -111,8 +123,17 @@ where
     if let Some(max) = given.value("max", &args.max, parse_number)? {
         config.max = max;
     }
-    if let Some(interval) = given.value("interval", &args.interval, parse_interval)? {
-        config.interval = interval;
+    match pace_from(&given)? {
+        Some("rate") => {
+            let text = args.rate.as_deref().unwrap_or_default();
+            config.rate = given.value("rate", text, parse_number)?;
+        }
+        Some(_) => {
+            if let Some(interval) = given.value("interval", &args.interval, parse_interval)? {
+                config.interval = interval;
+            }
+        }
+        None => {}
     }
     if let Some(text) = &args.words {
         config.words = given.value("words", text, parse_number)?;
@@ -138,11 +159,44 @@ where
     Ok(Command::Run(settings, level))
 }
 
+/// Which of `interval` and `rate` sets the pace, if either is given. Both on the command
+/// line, or both in the environment, is refused; a flag wins over the other's variable.
+fn pace_from(given: &Given<'_>) -> Result<Option<&'static str>, String> {
+    match (given.source("interval"), given.source("rate")) {
+        (Some(a), Some(b)) if a == b => Err(format!(
+            "{} and {} both set the pace; give only one of them",
+            given.name("interval"),
+            given.name("rate")
+        )),
+        (Some(ValueSource::CommandLine), _) => Ok(Some("interval")),
+        (_, Some(_)) => Ok(Some("rate")),
+        (Some(_), None) => Ok(Some("interval")),
+        (None, None) => Ok(None),
+    }
+}
+
 /// The matches, to tell where each value came from. (Numeric flags accept a leading `-`,
 /// so that `--count -1` is reported as a bad number rather than an unknown flag.)
 struct Given<'a>(&'a ArgMatches);
 
 impl Given<'_> {
+    /// Where the user set `id`: the command line or the environment; `None` when it is
+    /// the default or an empty environment variable.
+    fn source(&self, id: &str) -> Option<ValueSource> {
+        match self.0.value_source(id) {
+            None | Some(ValueSource::DefaultValue) => None,
+            Some(ValueSource::EnvVariable)
+                if self
+                    .0
+                    .get_raw(id)
+                    .is_none_or(|mut values| values.all(|value| value.is_empty())) =>
+            {
+                None
+            }
+            source => source,
+        }
+    }
+
     /// Parses the value of `id`, or `None` when it is the default or an empty environment
     /// variable (both mean: keep the default of [`Config`]).
     fn value<T, E: std::fmt::Display>(

@@ -2,9 +2,12 @@
 
 use std::io;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use emitter_core::{format_interval, random_seed, Pacing, Settings, Tick, Ticker};
+use emitter_core::{
+    achieved_rate, format_interval, hand_over_before_sleep, random_seed, Next, Pacing, Schedule,
+    Settings, Tick, Ticker,
+};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::Notify;
 use tracing::level_filters::LevelFilter;
@@ -63,11 +66,15 @@ impl StopRequest {
 }
 
 /// Runs the emitter with validated settings until it stops; returns the exit status.
+///
+/// Three threads, and only the first wakes up per tick: this one runs the tick loop on a
+/// current-thread tokio runtime, so a paced loop sleeps in that runtime's own timer and a
+/// wake-up costs one thread switch; `emitter-signals` runs a second current-thread runtime
+/// that sleeps until a signal comes; tracing-appender's writer thread wakes when a batch of
+/// lines is handed to it (see [`tick_loop`] for how often).
 pub fn run(settings: &Settings, level: LevelFilter) -> i32 {
-    // One worker is plenty: the tick loop runs on this thread, the signal watch on the worker.
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
     {
         Ok(runtime) => runtime,
@@ -77,7 +84,7 @@ pub fn run(settings: &Settings, level: LevelFilter) -> i32 {
         }
     };
     let stop = Arc::new(StopRequest::default());
-    if let Err(error) = runtime.block_on(async { watch_signals(Arc::clone(&stop)) }) {
+    if let Err(error) = watch_signals(Arc::clone(&stop)) {
         eprintln!("emitter: cannot listen for signals: {error}");
         return 1;
     }
@@ -98,8 +105,8 @@ pub fn run(settings: &Settings, level: LevelFilter) -> i32 {
         return 1;
     }
     let result = ticks(settings, &runtime, &stop, &output);
-    // Every way out, errors included, goes through here: no line stays unwritten. The
-    // runtime lives on meanwhile, so a second signal still ends a flush that hangs.
+    // Every way out, errors included, goes through here: no line stays unwritten. The signal
+    // thread lives on meanwhile, so a second signal still ends a flush that hangs.
     output.finish();
     match result {
         Ok(StopReason::OutputFailed) => {
@@ -112,6 +119,16 @@ pub fn run(settings: &Settings, level: LevelFilter) -> i32 {
             1
         }
     }
+}
+
+/// Rounds a rate to 6 significant digits for the log: enough to compare with the request,
+/// without the noise digits of a measured float.
+fn round_rate(rate: f64) -> f64 {
+    if rate <= 0.0 || !rate.is_finite() {
+        return rate;
+    }
+    let scale = 10f64.powi(5 - rate.log10().floor() as i32);
+    (rate * scale).round() / scale
 }
 
 /// Logs `starting`, the ticks, then `shutdown`.
@@ -127,62 +144,103 @@ fn ticks(
             random_seed().map_err(|error| io::Error::other(format!("no random seed: {error}")))?
         }
     };
+    let rate = settings.pacing.rate().map(round_rate);
     tracing::info!(
         target: TARGET,
         version = env!("CARGO_PKG_VERSION"),
         min = settings.min,
         max = settings.max,
         words = settings.words.join(",").as_str(),
-        interval = format_interval(settings.interval).as_str(),
+        interval = format_interval(settings.pacing.interval()).as_str(),
+        rate,
         seed,
         max_ticks = settings.count,
         "starting"
     );
-    let (total, reason) = runtime.block_on(tick_loop(settings, seed, stop, output));
-    tracing::info!(target: TARGET, total, reason = reason.as_str(), "shutdown");
-    Ok(reason)
+    let run = runtime.block_on(tick_loop(settings, seed, stop, output));
+    tracing::info!(
+        target: TARGET,
+        total = run.total,
+        reason = run.reason.as_str(),
+        rate,
+        achieved_rate = achieved_rate(run.total, run.span).map(round_rate),
+        "shutdown"
+    );
+    Ok(run.reason)
 }
 
-/// Emits ticks until the count is reached, a stop is requested or output fails; returns
-/// how many ticks it emitted and why it stopped.
-pub async fn tick_loop(
-    settings: &Settings,
-    seed: u64,
-    stop: &StopRequest,
-    output: &Output,
-) -> (u64, StopReason) {
+/// How a tick loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    /// Ticks emitted.
+    pub total: u64,
+    /// Why the loop stopped.
+    pub reason: StopReason,
+    /// Time from the first tick to the last (to the loop's end when unpaced, which reads
+    /// no clock per tick).
+    pub span: Duration,
+}
+
+/// Emits ticks until the count is reached, a stop is requested or output fails.
+///
+/// Paced, it follows a [`Schedule`]: at each wake-up it emits every tick due, back to back,
+/// then sleeps until the next one. Lines are handed to the writer thread before a sleep
+/// that would keep the oldest of them waiting [`emitter_core::MAX_LINE_DELAY`] or more (so at once at
+/// intervals of 100 ms and up), and whenever a batch is full: at short intervals the writer
+/// thread wakes about ten times a second, not once per tick.
+pub async fn tick_loop(settings: &Settings, seed: u64, stop: &StopRequest, output: &Output) -> Run {
     let mut ticker = Ticker::new(settings, seed);
-    // When the next tick is due; `None` when unpaced, which also spares reading the clock.
-    let mut due = match settings.pacing {
+    let start = Instant::now();
+    // Paced only: the schedule, the time of the current wake-up, of the last tick, and of
+    // the oldest line not yet handed over. Unpaced loops read no clock per tick.
+    let mut schedule = match settings.pacing {
         Pacing::Unpaced => None,
-        Pacing::Every(_) => Some(Instant::now()),
+        Pacing::Paced(pace) => Some(Schedule::new(pace)),
     };
-    loop {
-        let reason = if settings.count == Some(ticker.count()) {
-            Some(StopReason::Count)
+    let mut now = Duration::ZERO;
+    let mut last_tick = Duration::ZERO;
+    let mut oldest_unsent: Option<Duration> = None;
+    let reason = loop {
+        if settings.count == Some(ticker.count()) {
+            break StopReason::Count;
         } else if let Some(signal) = stop.requested() {
-            Some(StopReason::Signal(signal))
+            break StopReason::Signal(signal);
         } else if output.failed() {
-            Some(StopReason::OutputFailed)
-        } else {
-            None
-        };
-        if let Some(reason) = reason {
-            return (ticker.count(), reason);
+            break StopReason::OutputFailed;
         }
-        if let Some(due) = due {
-            output.send_pending();
-            tokio::select! {
-                biased;
-                // Woken by a stop request: the checks above end the loop.
-                () = stop.wake.notified() => continue,
-                () = tokio::time::sleep_until(due.into()) => {}
+        if let Some(schedule) = &mut schedule {
+            if let Next::WaitUntil(due) = schedule.next(now) {
+                if let Some(oldest) = oldest_unsent {
+                    if hand_over_before_sleep(oldest, due) {
+                        output.send_pending();
+                        oldest_unsent = None;
+                    }
+                }
+                now = start.elapsed();
+                if due > now {
+                    tokio::select! {
+                        biased;
+                        // Woken by a stop request: the checks above end the loop.
+                        () = stop.wake.notified() => continue,
+                        () = tokio::time::sleep_until((start + due).into()) => {}
+                    }
+                    now = start.elapsed();
+                }
+                continue;
             }
+            last_tick = now;
+            oldest_unsent.get_or_insert(now);
         }
         log_tick(&ticker.next_tick());
-        if let Some(previous) = due {
-            due = settings.pacing.next_due(previous, Instant::now());
-        }
+    };
+    let span = match schedule {
+        Some(_) => last_tick,
+        None => start.elapsed(),
+    };
+    Run {
+        total: ticker.count(),
+        reason,
+        span,
     }
 }
 
@@ -198,19 +256,33 @@ pub fn log_tick(tick: &Tick<'_>) {
     );
 }
 
-/// Listens for SIGTERM and SIGINT: the first asks `stop` to stop, the second exits at once
-/// with [`EXIT_SECOND_SIGNAL`], for when flushing hangs on a stdout nobody reads.
-/// Call it inside the runtime; the handlers are in place when it returns.
+/// Listens for SIGTERM and SIGINT on a thread of its own: the first asks `stop` to stop,
+/// the second exits at once with [`EXIT_SECOND_SIGNAL`], for when flushing hangs on a stdout
+/// nobody reads or the loop waits for room in a full channel. The handlers are in place when
+/// it returns. The thread sleeps in its runtime until a signal comes: it costs nothing per
+/// tick.
 fn watch_signals(stop: Arc<StopRequest>) -> io::Result<()> {
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    tokio::spawn(async move {
-        let first = next_signal(&mut terminate, &mut interrupt).await;
-        stop.request(first);
-        let second = next_signal(&mut terminate, &mut interrupt).await;
-        eprintln!("emitter: {second} while stopping; exiting without flushing");
-        std::process::exit(EXIT_SECOND_SIGNAL);
-    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    let (mut terminate, mut interrupt) = {
+        let _inside = runtime.enter();
+        (
+            signal(SignalKind::terminate())?,
+            signal(SignalKind::interrupt())?,
+        )
+    };
+    std::thread::Builder::new()
+        .name("emitter-signals".into())
+        .spawn(move || {
+            runtime.block_on(async {
+                let first = next_signal(&mut terminate, &mut interrupt).await;
+                stop.request(first);
+                let second = next_signal(&mut terminate, &mut interrupt).await;
+                eprintln!("emitter: {second} while stopping; exiting without flushing");
+                std::process::exit(EXIT_SECOND_SIGNAL);
+            })
+        })?;
     Ok(())
 }
 

@@ -144,6 +144,10 @@ fn every_line_is_json_with_the_design_fields() {
         (Some(0), Some(100))
     );
     assert_eq!(starting["interval"], "0s");
+    assert!(
+        starting.get("rate").is_none(),
+        "flat out has no requested rate"
+    );
     assert_eq!(starting["seed"].as_u64(), Some(7));
     assert_eq!(starting["max_ticks"].as_u64(), Some(500));
     assert!(starting.get("number").is_none() && starting.get("word").is_none());
@@ -237,6 +241,13 @@ fn each_bad_input_exits_2_with_one_line_naming_it() {
         (&["--seed", "-1"], &[], "for --seed: expected a whole number"),
         (&[], &[("EMITTER_COUNT", "many")], "for EMITTER_COUNT: expected a whole number"),
         (&["--count", "0"], &[], "count is 0"),
+        (&["--rate", "0"], &[], "rate is 0"),
+        (&["--rate", "1.5"], &[], "for --rate: expected a whole number"),
+        (&[], &[("EMITTER_RATE", "fast")], "for EMITTER_RATE: expected a whole number"),
+        (&["--rate", "1000000001"], &[], "above the maximum of 1000000000"),
+        (&["--rate", "10", "--interval", "1s"], &[], "--interval and --rate both set the pace"),
+        (&[], &[("EMITTER_RATE", "10"), ("EMITTER_INTERVAL", "1s")],
+            "EMITTER_INTERVAL and EMITTER_RATE both set the pace"),
         (&["--log-level", "loud"], &[], "for --log-level: expected trace, debug"),
         (&["--colour", "red"], &[], "unexpected argument '--colour'"),
     ];
@@ -280,6 +291,64 @@ fn the_first_tick_comes_at_once_then_one_per_interval() {
     // Ticks are due on a grid from the loop's start, and each is stamped a little after
     // it is due: allow for that jitter, not for a missing pause.
     assert!(between >= time::Duration::milliseconds(900), "{between}");
+}
+
+#[test]
+fn rate_sets_the_pace_and_a_flag_wins_over_the_other_variable() {
+    let lines = run_ok(&["--rate", "250", "--count", "3"], &[]);
+    assert_eq!(assert_complete_run(&lines, "count"), 3);
+    assert_eq!(lines[0]["rate"].as_f64(), Some(250.0));
+    assert_eq!(lines[0]["interval"], "4ms");
+    let shutdown = lines.last().unwrap();
+    assert_eq!(shutdown["rate"].as_f64(), Some(250.0));
+    assert!(shutdown["achieved_rate"].as_f64().unwrap() > 0.0);
+
+    // The environment's rate, unless a flag sets the pace; an empty variable is unset.
+    let env = [("EMITTER_RATE", "500"), ("EMITTER_COUNT", "2")];
+    assert_eq!(run_ok(&[], &env)[0]["rate"].as_f64(), Some(500.0));
+    let lines = run_ok(&["--interval", "0"], &env);
+    assert!(
+        lines[0].get("rate").is_none(),
+        "--interval 0 wins over EMITTER_RATE"
+    );
+    let env = [("EMITTER_INTERVAL", "2ms"), ("EMITTER_COUNT", "2")];
+    assert_eq!(
+        run_ok(&["--rate", "100"], &env)[0]["rate"].as_f64(),
+        Some(100.0)
+    );
+    let env = [
+        ("EMITTER_INTERVAL", "2ms"),
+        ("EMITTER_RATE", ""),
+        ("EMITTER_COUNT", "2"),
+    ];
+    assert_eq!(run_ok(&[], &env)[0]["rate"].as_f64(), Some(500.0));
+}
+
+#[test]
+fn sub_millisecond_intervals_keep_the_count_and_every_line() {
+    // 20,000 ticks at 50 µs: far below the runtime timer's millisecond, so each wake-up
+    // emits a burst. Every count from 1 to 20,000 arrives once, in order, and the shutdown
+    // line reports the requested and the achieved rate.
+    let lines = run_ok(&["--interval", "50us", "--count", "20000"], &[]);
+    assert_eq!(assert_complete_run(&lines, "count"), 20_000);
+    assert_eq!(lines[0]["rate"].as_f64(), Some(20_000.0));
+    let shutdown = lines.last().unwrap();
+    assert_eq!(shutdown["rate"].as_f64(), Some(20_000.0));
+    assert!(shutdown["achieved_rate"].as_f64().unwrap() > 0.0);
+    // Each line is stamped when written: timestamps never go back.
+    let stamps: Vec<OffsetDateTime> = lines.iter().map(timestamp).collect();
+    assert!(stamps.windows(2).all(|pair| pair[0] <= pair[1]));
+}
+
+#[test]
+fn sigterm_at_a_sub_millisecond_interval_flushes_every_line() {
+    let mut running = Running::start(&["--interval", "100us"]);
+    running.read_ticks(3_000);
+    running.signal(Signal::SIGTERM);
+    let (lines, status, stderr) = running.finish();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(assert_complete_run(&lines, "SIGTERM") >= 3_000);
+    assert_eq!(lines.last().unwrap()["rate"].as_f64(), Some(10_000.0));
 }
 
 /// A running emitter whose stdout the test reads line by line.
@@ -456,6 +525,7 @@ fn help_lists_every_flag_with_its_environment_variable() {
         ("--interval", "EMITTER_INTERVAL"),
         ("--seed", "EMITTER_SEED"),
         ("--count", "EMITTER_COUNT"),
+        ("--rate", "EMITTER_RATE"),
         ("--log-level", "EMITTER_LOG_LEVEL"),
     ] {
         assert!(

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::pacing::Pacing;
+use crate::pacing::{Pace, Pacing, MAX_RATE};
 use crate::words::{BUILTIN_WORDS, DEFAULT_BUILTIN_WORDS};
 
 /// Smallest number a tick draws unless configured.
@@ -32,9 +32,11 @@ pub struct Config {
     pub words: Option<usize>,
     /// A custom word list that replaces the built-in one.
     pub word_list: Option<Vec<String>>,
-    /// Time between two ticks; zero means as fast as possible.
+    /// Time between two ticks; zero means as fast as possible. Ignored when `rate` is set.
     #[serde(with = "human_duration")]
     pub interval: Duration,
+    /// Ticks per second, in place of `interval`; `None` paces by `interval`.
+    pub rate: Option<u64>,
     /// Seed of the random draws; `None` takes one from the operating system.
     pub seed: Option<u64>,
     /// Stop after this many ticks; `None` runs until stopped.
@@ -49,6 +51,7 @@ impl Default for Config {
             words: None,
             word_list: None,
             interval: DEFAULT_INTERVAL,
+            rate: None,
             seed: None,
             count: None,
         }
@@ -64,9 +67,7 @@ pub struct Settings {
     pub max: i64,
     /// The words drawn from, never empty, no duplicates.
     pub words: Vec<String>,
-    /// Time between two ticks, as configured.
-    pub interval: Duration,
-    /// When ticks happen, derived from `interval`.
+    /// When ticks happen, from `rate` or else `interval`.
     pub pacing: Pacing,
     /// Seed of the random draws, if the user gave one.
     pub seed: Option<u64>,
@@ -113,6 +114,14 @@ pub enum ConfigError {
     /// `count` is 0, which would emit nothing.
     #[error("count is 0; give at least 1, or leave count unset to run until stopped")]
     ZeroCount,
+    /// `rate` is 0.
+    #[error(
+        "rate is 0; give at least 1 line per second, or an interval of 0 for as fast as possible"
+    )]
+    ZeroRate,
+    /// `rate` is above [`MAX_RATE`].
+    #[error("rate {0} is above the maximum of {MAX_RATE} lines per second; use an interval of 0 for as fast as possible")]
+    RateTooHigh(u64),
     /// The interval is above [`MAX_INTERVAL`].
     #[error("interval {} is longer than the maximum of {}", humantime::format_duration(*.0), humantime::format_duration(MAX_INTERVAL))]
     IntervalTooLong(Duration),
@@ -151,15 +160,19 @@ impl Config {
         if self.count == Some(0) {
             return Err(ConfigError::ZeroCount);
         }
-        if self.interval > MAX_INTERVAL {
-            return Err(ConfigError::IntervalTooLong(self.interval));
-        }
+        let pacing = match self.rate {
+            Some(rate) if rate > MAX_RATE => return Err(ConfigError::RateTooHigh(rate)),
+            Some(rate) => Pacing::Paced(Pace::per_second(rate).ok_or(ConfigError::ZeroRate)?),
+            None if self.interval > MAX_INTERVAL => {
+                return Err(ConfigError::IntervalTooLong(self.interval))
+            }
+            None => Pacing::from_interval(self.interval),
+        };
         Ok(Settings {
             min: self.min,
             max: self.max,
             words: list[..words].to_vec(),
-            interval: self.interval,
-            pacing: Pacing::from_interval(self.interval),
+            pacing,
             seed: self.seed,
             count: self.count,
         })
@@ -243,8 +256,8 @@ mod tests {
         let settings = Config::default().validate().unwrap();
         assert_eq!((settings.min, settings.max), (0, 100));
         assert_eq!(settings.words, BUILTIN_WORDS[..10]);
-        assert_eq!(settings.interval, Duration::from_secs(5));
-        assert_eq!(settings.pacing, Pacing::Every(Duration::from_secs(5)));
+        assert_eq!(settings.pacing.interval(), Duration::from_secs(5));
+        assert_eq!(settings.pacing.rate(), Some(0.2));
         assert_eq!((settings.seed, settings.count), (None, None));
     }
 
@@ -356,6 +369,39 @@ mod tests {
         assert_eq!(
             config.validate(),
             Err(ConfigError::IntervalTooLong(config.interval))
+        );
+    }
+
+    #[test]
+    fn rate_replaces_the_interval_and_is_bounded() {
+        let config = Config {
+            rate: Some(1000),
+            interval: Duration::from_secs(5),
+            ..Config::default()
+        };
+        let pacing = config.validate().unwrap().pacing;
+        assert_eq!(pacing, Pacing::Paced(Pace::per_second(1000).unwrap()));
+        assert_eq!(pacing.interval(), Duration::from_millis(1));
+        let config = Config {
+            rate: Some(0),
+            ..Config::default()
+        };
+        assert_eq!(config.validate(), Err(ConfigError::ZeroRate));
+        let config = Config {
+            rate: Some(MAX_RATE + 1),
+            ..Config::default()
+        };
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::RateTooHigh(MAX_RATE + 1))
+        );
+        let config = Config {
+            rate: Some(MAX_RATE),
+            ..Config::default()
+        };
+        assert_eq!(
+            config.validate().unwrap().pacing.interval(),
+            Duration::from_nanos(1)
         );
     }
 

@@ -10,6 +10,9 @@ pub mod words;
 pub use config::{
     format_interval, parse_interval, parse_number, Config, ConfigError, ParseError, Settings,
 };
-pub use pacing::Pacing;
+pub use pacing::{
+    achieved_rate, hand_over_before_sleep, Next, Pace, Pacing, Schedule, MAX_CATCH_UP,
+    MAX_LINE_DELAY, MAX_RATE,
+};
 pub use tick::{random_seed, Tick, Ticker, RANDOM_SEED_LIMIT};
 pub use words::{parse_word_list, BUILTIN_WORDS, DEFAULT_BUILTIN_WORDS};
