@@ -34,7 +34,7 @@ pub struct Pace {
 impl Pace {
     /// One tick per `interval`; `None` for a zero interval.
     pub fn every(interval: Duration) -> Option<Self> {
-        (!interval.is_zero()).then(|| Pace {
+        (!interval.is_zero()).then_some(Pace {
             ticks: 1,
             per_nanos: interval.as_nanos(),
         })
@@ -42,7 +42,7 @@ impl Pace {
 
     /// `rate` ticks per second; `None` for 0.
     pub fn per_second(rate: u64) -> Option<Self> {
-        (rate > 0).then(|| Pace {
+        (rate > 0).then_some(Pace {
             ticks: rate,
             per_nanos: Duration::from_secs(1).as_nanos(),
         })
