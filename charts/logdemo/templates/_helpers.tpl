@@ -3,9 +3,9 @@
 {{/* logdemo.emitterService: the ServiceName of the emitter's rows, its pods' app.kubernetes.io/name. */}}
 {{- define "logdemo.emitterService" -}}emitter{{- end -}}
 
-{{/* logdemo.words: the emitter's configured word set as a ClickHouse Array(String) literal. */}}
+{{/* logdemo.words: the emitter's configured word set (its rule lives in the emitter chart) as a ClickHouse Array(String) literal. */}}
 {{- define "logdemo.words" -}}
-{{- $words := slice .Values.emitter.wordList 0 (int .Values.emitter.words) -}}
+{{- $words := splitList "," (include "emitter.wordSet" .Values.emitter) -}}
 {{- $quoted := list -}}
 {{- range $words }}{{ $quoted = append $quoted (squote .) }}{{ end -}}
 {{- printf "[%s]" (join "," $quoted) -}}
