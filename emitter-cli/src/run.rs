@@ -12,6 +12,7 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::Notify;
 use tracing::level_filters::LevelFilter;
 
+use crate::alarm::Alarm;
 use crate::json::{JsonLines, SystemClock};
 use crate::output::{self, Output};
 
@@ -68,13 +69,13 @@ impl StopRequest {
 /// Runs the emitter with validated settings until it stops; returns the exit status.
 ///
 /// Three threads, and only the first wakes up per tick: this one runs the tick loop on a
-/// current-thread tokio runtime, so a paced loop sleeps in that runtime's own timer and a
-/// wake-up costs one thread switch; `emitter-signals` runs a second current-thread runtime
-/// that sleeps until a signal comes; tracing-appender's writer thread wakes when a batch of
-/// lines is handed to it (see [`tick_loop`] for how often).
+/// current-thread tokio runtime, where a paced loop waits for its [`Alarm`], so a wake-up
+/// costs one thread switch; `emitter-signals` runs a second current-thread runtime that
+/// sleeps until a signal comes; tracing-appender's writer thread wakes when a batch of lines
+/// is handed to it (see [`tick_loop`] for how often).
 pub fn run(settings: &Settings, level: LevelFilter) -> i32 {
     let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_io()
         .build()
     {
         Ok(runtime) => runtime,
@@ -157,7 +158,7 @@ fn ticks(
         max_ticks = settings.count,
         "starting"
     );
-    let run = runtime.block_on(tick_loop(settings, seed, stop, output));
+    let run = runtime.block_on(tick_loop(settings, seed, stop, output))?;
     tracing::info!(
         target: TARGET,
         total = run.total,
@@ -188,14 +189,19 @@ pub struct Run {
 /// that would keep the oldest of them waiting [`emitter_core::MAX_LINE_DELAY`] or more (so at once at
 /// intervals of 100 ms and up), and whenever a batch is full: at short intervals the writer
 /// thread wakes about ten times a second, not once per tick.
-pub async fn tick_loop(settings: &Settings, seed: u64, stop: &StopRequest, output: &Output) -> Run {
+pub async fn tick_loop(
+    settings: &Settings,
+    seed: u64,
+    stop: &StopRequest,
+    output: &Output,
+) -> io::Result<Run> {
     let mut ticker = Ticker::new(settings, seed);
     let start = Instant::now();
-    // Paced only: the schedule, the time of the current wake-up, of the last tick, and of
-    // the oldest line not yet handed over. Unpaced loops read no clock per tick.
-    let mut schedule = match settings.pacing {
+    // Paced only: the schedule and its alarm, the time of the current wake-up, of the last
+    // tick, and of the oldest line not yet handed over. Unpaced loops read no clock per tick.
+    let mut paced = match settings.pacing {
         Pacing::Unpaced => None,
-        Pacing::Paced(pace) => Some(Schedule::new(pace)),
+        Pacing::Paced(pace) => Some((Schedule::new(pace), Alarm::start()?)),
     };
     let mut now = Duration::ZERO;
     let mut last_tick = Duration::ZERO;
@@ -208,23 +214,23 @@ pub async fn tick_loop(settings: &Settings, seed: u64, stop: &StopRequest, outpu
         } else if output.failed() {
             break StopReason::OutputFailed;
         }
-        if let Some(schedule) = &mut schedule {
-            if let Next::WaitUntil(due) = schedule.next(now) {
+        if let Some((schedule, alarm)) = &mut paced {
+            if let Next::WaitUntil(wake) = schedule.next(now) {
                 if let Some(oldest) = oldest_unsent {
-                    if hand_over_before_sleep(oldest, due) {
+                    if hand_over_before_sleep(oldest, wake) {
                         output.send_pending();
                         oldest_unsent = None;
                     }
                 }
-                now = start.elapsed();
-                if due > now {
+                now = alarm.elapsed();
+                if wake > now {
                     tokio::select! {
                         biased;
                         // Woken by a stop request: the checks above end the loop.
                         () = stop.wake.notified() => continue,
-                        () = tokio::time::sleep_until((start + due).into()) => {}
+                        slept = alarm.sleep_until(wake) => slept?,
                     }
-                    now = start.elapsed();
+                    now = alarm.elapsed();
                 }
                 continue;
             }
@@ -233,15 +239,15 @@ pub async fn tick_loop(settings: &Settings, seed: u64, stop: &StopRequest, outpu
         }
         log_tick(&ticker.next_tick());
     };
-    let span = match schedule {
+    let span = match paced {
         Some(_) => last_tick,
         None => start.elapsed(),
     };
-    Run {
+    Ok(Run {
         total: ticker.count(),
         reason,
         span,
-    }
+    })
 }
 
 /// Logs one tick: the event every line of the demo is about.

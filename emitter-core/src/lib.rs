@@ -12,7 +12,7 @@ pub use config::{
 };
 pub use pacing::{
     achieved_rate, hand_over_before_sleep, Next, Pace, Pacing, Schedule, MAX_CATCH_UP,
-    MAX_LINE_DELAY, MAX_RATE,
+    MAX_LINE_DELAY, MAX_RATE, WAKE_QUANTUM,
 };
 pub use tick::{random_seed, Tick, Ticker, RANDOM_SEED_LIMIT};
 pub use words::{parse_word_list, BUILTIN_WORDS, DEFAULT_BUILTIN_WORDS};

@@ -22,6 +22,11 @@ pub const MAX_LINE_DELAY: Duration = Duration::from_millis(100);
 /// The fastest pace `--rate` accepts, in ticks per second (one tick per nanosecond).
 pub const MAX_RATE: u64 = 1_000_000_000;
 
+/// The shortest time between two wake-ups of a loop whose ticks are closer than this: it
+/// wakes on whole multiples of it since the first tick and emits the ticks due meanwhile, so
+/// that a fast pace costs a wake-up per millisecond rather than one per tick.
+pub const WAKE_QUANTUM: Duration = Duration::from_millis(1);
+
 /// A steady pace: `ticks` ticks every `per`, spread evenly. Tick `k` (from 0) is due
 /// `k * per / ticks` after the first, in whole nanoseconds rounded down, so that a rate
 /// that does not divide a second (3 per second) still averages exactly.
@@ -106,7 +111,8 @@ impl Pacing {
 pub enum Next {
     /// Emit a tick now.
     Tick,
-    /// Sleep until this time (since the first tick), then ask again.
+    /// Sleep until this time (since the first tick), then ask again: the next tick's due
+    /// time, or for a pace faster than [`WAKE_QUANTUM`], the next multiple of it.
     WaitUntil(Duration),
 }
 
@@ -142,7 +148,7 @@ impl Schedule {
     pub fn next(&mut self, now: Duration) -> Next {
         let due = self.next_due();
         if due > now {
-            return Next::WaitUntil(due);
+            return Next::WaitUntil(self.wake_time(due));
         }
         if now - due > MAX_CATCH_UP {
             self.origin = now;
@@ -150,6 +156,17 @@ impl Schedule {
         }
         self.next += 1;
         Next::Tick
+    }
+}
+
+impl Schedule {
+    /// When to wake for a tick due at `due`.
+    fn wake_time(&self, due: Duration) -> Duration {
+        if self.pace.interval() >= WAKE_QUANTUM {
+            return due;
+        }
+        let quantum = WAKE_QUANTUM.as_nanos();
+        nanos(due.as_nanos().div_ceil(quantum) * quantum)
     }
 }
 
@@ -269,13 +286,17 @@ mod tests {
 
     #[test]
     fn sub_millisecond_intervals_burst_every_due_tick_at_each_wake_up() {
-        // A timer that fires on whole milliseconds (as tokio's does), then up to 300 µs late:
-        // at 100 µs each wake-up emits the ~10 ticks due since the last one. Any second
-        // holds 10,000 ticks, give or take the one burst cut by each end of the window.
+        // The schedule asks to wake on whole milliseconds; each wake-up is then up to 300 µs
+        // late. At 100 µs each wake-up emits the ~10 ticks due since the last one. Any
+        // second holds 10,000 ticks, give or take the one burst cut by each end of the window.
         let pace = Pace::every(100 * US).unwrap();
-        let wake = |due: Duration, n: u64| {
-            let whole_ms = Duration::from_millis(due.as_nanos().div_ceil(1_000_000) as u64);
-            whole_ms + Duration::from_nanos(n * 7_919 % 300_000)
+        let wake = |at: Duration, n: u64| {
+            assert_eq!(
+                at.subsec_nanos() % 1_000_000,
+                0,
+                "{at:?} is not on the quantum"
+            );
+            at + Duration::from_nanos(n * 7_919 % 300_000)
         };
         let emitted = simulate(pace, Duration::from_secs(2), wake);
         let in_window = |from: Duration| {
@@ -308,6 +329,23 @@ mod tests {
         }
         assert_eq!(burst, 5);
         assert_eq!(schedule.next_due(), 6 * MS);
+    }
+
+    #[test]
+    fn paces_of_a_quantum_or_slower_wake_exactly_when_due() {
+        let mut schedule = Schedule::new(Pace::every(3 * MS + 7 * US).unwrap());
+        assert_eq!(schedule.next(Duration::ZERO), Next::Tick);
+        assert_eq!(schedule.next(US), Next::WaitUntil(3 * MS + 7 * US));
+        let mut schedule = Schedule::new(Pace::per_second(1000).unwrap());
+        assert_eq!(schedule.next(Duration::ZERO), Next::Tick);
+        assert_eq!(schedule.next(US), Next::WaitUntil(MS));
+        // Faster: wake on the next whole quantum, whatever the tick's own due time.
+        let mut schedule = Schedule::new(Pace::per_second(3000).unwrap());
+        assert_eq!(schedule.next(Duration::ZERO), Next::Tick);
+        assert_eq!(schedule.next(US), Next::WaitUntil(MS));
+        let mut schedule = Schedule::new(Pace::every(1500 * US).unwrap());
+        schedule.next(Duration::ZERO);
+        assert_eq!(schedule.next(US), Next::WaitUntil(1500 * US));
     }
 
     #[test]
