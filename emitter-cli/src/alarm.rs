@@ -1,10 +1,11 @@
 //! The tick loop's clock and alarm: CLOCK_MONOTONIC, and a timerfd set to an absolute time
 //! on it, waited for in tokio's reactor.
 //!
-//! tokio's own timer keeps deadlines in a wheel of 1 ms slots on six levels: a deadline
-//! seconds away sits in a coarse slot, and the runtime wakes up when that slot comes due to
-//! move it into a finer one, once or twice between two ticks 5 s apart (tokio 1.54,
-//! `src/runtime/time/wheel/`). A timerfd wakes the thread once, when the tick is due, to the
+//! tokio's own timer keeps deadlines in a wheel of six levels of 64 slots, 1 ms wide at the
+//! lowest level and 64 times wider at each level up: a deadline seconds away sits in a
+//! coarse slot, and the runtime wakes up at that slot's start to move it into a finer one,
+//! once or twice between two ticks 5 s apart (tokio 1.54.1, `src/runtime/time/wheel/mod.rs`
+//! and `level.rs`, `next_expiration`; measured: one extra wake-up in 8 s at `--interval 10s`). A timerfd wakes the thread once, when the tick is due, to the
 //! timer slack of the kernel (50 µs by default), so a paced emitter uses no CPU between ticks.
 
 use std::io;
