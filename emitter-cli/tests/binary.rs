@@ -534,3 +534,34 @@ fn help_lists_every_flag_with_its_environment_variable() {
         );
     }
 }
+
+#[test]
+fn the_readme_flags_table_lists_exactly_the_flags_of_help() {
+    // Each row of README.md's table: | `--flag VALUE` | `ENV_VAR` | default | meaning |
+    let readme = include_str!("../../README.md");
+    let table: BTreeSet<(String, String)> = readme
+        .lines()
+        .filter(|line| line.starts_with("| `--"))
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let flag = cells[1].trim_matches('`').split(' ').next().unwrap();
+            (flag.to_owned(), cells[2].trim_matches('`').to_owned())
+        })
+        .collect();
+    let help = String::from_utf8(run(&["--help"], &[]).stdout).unwrap();
+    let mut flags = BTreeSet::new();
+    let mut flag = None;
+    for line in help.lines().map(str::trim) {
+        if line.starts_with("--") {
+            flag = line.split([' ', '<']).next().map(str::to_owned);
+        } else if let Some(env) = line.strip_prefix("[env: ") {
+            let env = env.split('=').next().unwrap().to_owned();
+            flags.insert((flag.take().expect("env after its flag"), env));
+        }
+    }
+    assert!(flags.len() >= 9, "help parsed wrong: {flags:?}");
+    assert_eq!(
+        table, flags,
+        "README.md's flags table differs from emitter --help"
+    );
+}
