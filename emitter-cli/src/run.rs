@@ -298,3 +298,17 @@ async fn next_signal(terminate: &mut Signal, interrupt: &mut Signal) -> &'static
         _ = interrupt.recv() => "SIGINT",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::round_rate;
+
+    #[test]
+    fn rates_keep_six_significant_digits() {
+        assert_eq!(round_rate(1.0 / 60.0), 0.0166667);
+        assert_eq!(round_rate(999.981_234), 999.981);
+        assert_eq!(round_rate(1000.0), 1000.0);
+        assert_eq!(round_rate(2_345_678.9), 2_345_680.0);
+        assert_eq!(round_rate(0.0), 0.0);
+    }
+}
