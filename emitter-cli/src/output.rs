@@ -3,8 +3,9 @@
 //! Lines are gathered into batches, and each batch goes to tracing-appender's writer thread as
 //! one message over its bounded channel: a message per line would cost an allocation and a
 //! channel hand-over per line, which halves the throughput (more under musl's allocator).
-//! The tick loop sends the open batch before it waits ([`Output::send_pending`]), so a paced
-//! emitter's lines still go out at once. In non-lossy mode a full channel makes the tick loop
+//! A paced tick loop sends the open batch ([`Output::send_pending`]) before a sleep that would
+//! keep a line waiting 100 ms or more, so its lines still go out promptly while the writer
+//! thread wakes at most about ten times a second. In non-lossy mode a full channel makes the tick loop
 //! wait, so no line is dropped while running. At exit, tracing-appender's `WorkerGuard` waits
 //! at most about a second for the writer thread, which a slow reader of stdout can exceed:
 //! [`Output::finish`] therefore first waits until every byte logged was written out (or
@@ -91,8 +92,8 @@ impl Output {
         self.shared.progress.failed.load(Ordering::Acquire)
     }
 
-    /// Sends the lines logged so far to the writer thread. Call it before waiting, so that
-    /// no line waits with the emitter.
+    /// Sends the lines logged so far to the writer thread. Call it before waiting long, so
+    /// that no line waits long with the emitter.
     pub fn send_pending(&self) {
         let mut batch = self.shared.batch();
         // The channel fails only once the writer thread is gone, which `finish` waits for.
