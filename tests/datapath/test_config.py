@@ -101,3 +101,33 @@ def test_service_serves_health_and_buffers_on_the_host():
     assert fb._on(service["http_server"]) and fb._on(service["health_check"])
     assert service["http_port"] == "${FLUENT_BIT_HTTP_PORT}"
     assert service["storage.path"].startswith("${FLUENT_BIT_STATE_DIR}/")
+
+
+# What docs/data-path.md (Outages) promises: a ClickHouse outage this long loses no chunk to
+# the retry limit, and a chunk is tried again this soon after ClickHouse answers.
+PROMISED_OUTAGE_S = 360
+RETRY_AFTER_RECOVERY_MAX_S = 7
+
+
+def retry_wait_bounds(base, cap):
+    """Shortest and longest wait fluent-bit 5.1.1 picks before a retry: uniform(base,
+    min(cap, base * 2^n)) + 1 s, n >= 1 (src/flb_scheduler.c, backoff_full_jitter and
+    flb_sched_request_create)."""
+    return base + 1, max(base, cap) + 1
+
+
+def test_retries_outlast_the_promised_outage_and_resume_soon_after():
+    service = fb.pipeline_config()["service"]
+    base, cap = int(service["scheduler.base"]), int(service["scheduler.cap"])
+    shortest, longest = retry_wait_bounds(base, cap)
+    values = fb.yaml.safe_load((fb.CHART / "charts" / "fluent-bit" / "values.yaml").read_text())
+    retry_limit = values["retryLimit"]
+    assert isinstance(retry_limit, int), "a finite retry limit (DESIGN.md, section 2)"
+    assert retry_limit * shortest >= PROMISED_OUTAGE_S, (
+        f"{retry_limit} retries of at least {shortest} s cover only {retry_limit * shortest} s")
+    assert longest <= RETRY_AFTER_RECOVERY_MAX_S, f"a retry may wait {longest} s"
+
+
+def test_tail_leaves_the_runtimes_page_cache_alone():
+    # file_cache_advise (default on) makes every read flush the runtime's dirty pages.
+    assert not fb._on(fb.plugin("inputs", "tail")["file_cache_advise"])
