@@ -594,8 +594,9 @@ def outage(bench, args):
         arrived = None
         while time.monotonic() < deadline:
             have = sink.ticks()
-            if all((bench.pods[0].uid, str(c)) + ("tick",) in have
-                   for c in range(1, written_at_up - 1)):
+            # Line 1 is `starting`; tick n is line n + 1.
+            if all((bench.pods[0].uid, str(c), "tick") in have
+                   for c in range(1, written_at_up)):
                 arrived = time.monotonic() - up_at
                 break
             time.sleep(0.25)
@@ -609,7 +610,7 @@ def outage(bench, args):
         sink.stop()
     ticks = sink.ticks()
     counts = sorted(int(k[1]) for k in ticks)
-    missing = set(range(1, writer.written - 1)) - set(counts)
+    missing = set(range(1, writer.written)) - set(counts)
     doubled = sum(n - 1 for n in ticks.values())
     _, retried_records, dropped, retries_failed = retried
     print(f"  backlog (every line written before the sink came back) arrived "
@@ -667,7 +668,11 @@ def main(argv):
           f"load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     with tempfile.TemporaryDirectory(prefix="bench-fluent-bit-") as scratch:
         bench = Bench(args, Path(scratch))
-        {"throughput": throughput, "trickle": trickle, "outage": outage}[args.mode](bench, args)
+        if args.mode == "outage":
+            arrived, missing, doubled, dropped = outage(bench, args)
+            # Losing, doubling or dropping a line is a failure, not a figure.
+            return 1 if missing or doubled or dropped or arrived is None else 0
+        {"throughput": throughput, "trickle": trickle}[args.mode](bench, args)
     return 0
 
 
