@@ -1,4 +1,9 @@
-"""helmfile lint, and helmfile template renders what helm template renders with the same values."""
+"""helmfile lint, helmfile template renders what helm template renders with the same values,
+with each Helm major, and `helmfile template` as a user types it leaves the tree as it was
+and warns of nothing."""
+
+import hashlib
+import shutil
 
 import pytest
 
@@ -9,8 +14,9 @@ HELMFILE = chart.ROOT / "helmfile.yaml"
 GENERATED = "<generated>"
 
 
-def test_helmfile_lints():
-    chart.succeeds("helmfile", "--file", HELMFILE, "lint", "--skip-deps")
+@pytest.mark.parametrize("helm", chart.HELMS)
+def test_helmfile_lints(helm):
+    chart.succeeds("helmfile", "--file", HELMFILE, "--helm-binary", helm, "lint")
 
 
 def comparable(text):
@@ -23,13 +29,14 @@ def comparable(text):
     return sorted(docs, key=lambda d: (d["kind"], d["metadata"]["name"]))
 
 
+@pytest.mark.parametrize("helm", chart.HELMS)
 @pytest.mark.parametrize("environment", ["default", "nix"])
-def test_helmfile_template_is_helm_template(environment):
-    helmfile = comparable(chart.succeeds("helmfile", "--file", HELMFILE, "--environment", environment,
-                                         "template", "--skip-deps"))
-    helm = comparable(chart.rendered(environment))
-    assert helmfile == helm, \
-        f"helmfile template ({environment}) differs from helm template in {differing(helm, helmfile)}"
+def test_helmfile_template_is_helm_template(environment, helm):
+    helmfile = comparable(chart.succeeds("helmfile", "--file", HELMFILE, "--helm-binary", helm,
+                                         "--environment", environment, "template"))
+    rendered = comparable(chart.rendered(environment, helm))
+    assert helmfile == rendered, \
+        f"helmfile template ({environment}, {helm}) differs from helm template in {differing(rendered, helmfile)}"
 
 
 def differing(a, b):
@@ -38,3 +45,24 @@ def differing(a, b):
         return {(d["kind"], d["metadata"]["name"]): d for d in docs}
     a, b = by_name(a), by_name(b)
     return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+
+
+def tree(directory):
+    """Every file under a directory with a digest of its content."""
+    return {p.relative_to(directory): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("helm", chart.HELMS)
+def test_helmfile_template_leaves_the_tree_clean_and_warns_of_nothing(helm, tmp_path):
+    # A copy of what helmfile reads, so that a file it writes cannot dirty the repository.
+    shutil.copy(HELMFILE, tmp_path / "helmfile.yaml")
+    shutil.copytree(chart.CHART, tmp_path / "charts" / "logdemo")
+    before = tree(tmp_path)
+    proc = chart.run("helmfile", "--file", tmp_path / "helmfile.yaml", "--helm-binary", helm, "template")
+    assert proc.returncode == 0, f"helmfile template exited {proc.returncode}:\n{chart.output(proc)}"
+    after = tree(tmp_path)
+    changed = sorted(str(p) for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+    assert not changed, f"helmfile template ({helm}) changed the tree: {changed}"
+    warnings = [line for line in proc.stderr.splitlines() if "warn" in line.lower()]
+    assert not warnings, f"helmfile template ({helm}) warns:\n" + "\n".join(warnings)

@@ -25,15 +25,17 @@ def assert_valid_kubernetes(text, tmp_path, what):
     assert chart.documents(text), f"{what} renders no objects"
 
 
+@pytest.mark.parametrize("helm", chart.HELMS)
 @pytest.mark.parametrize("value_set", chart.VALUE_SETS)
-def test_value_set_renders_valid_kubernetes(value_set, tmp_path):
-    assert_valid_kubernetes(chart.rendered(value_set), tmp_path, f"value set {value_set}")
+def test_value_set_renders_valid_kubernetes(value_set, helm, tmp_path):
+    assert_valid_kubernetes(chart.rendered(value_set, helm), tmp_path, f"value set {value_set} ({helm})")
 
 
+@pytest.mark.parametrize("helm", chart.HELMS)
 @pytest.mark.parametrize("part", PARTS)
-def test_part_switched_off_renders_valid_kubernetes(part, tmp_path):
-    text = chart.template("--set", f"{part}.enabled=false")
-    assert_valid_kubernetes(text, tmp_path, f"{part}.enabled=false")
+def test_part_switched_off_renders_valid_kubernetes(part, helm, tmp_path):
+    text = chart.template("--set", f"{part}.enabled=false", helm=helm)
+    assert_valid_kubernetes(text, tmp_path, f"{part}.enabled=false ({helm})")
 
 
 class StrictLoader(yaml.SafeLoader):
@@ -49,10 +51,11 @@ class StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+@pytest.mark.parametrize("helm", chart.HELMS)
 @pytest.mark.parametrize("value_set", chart.VALUE_SETS)
-def test_no_mapping_has_a_key_twice(value_set):
+def test_no_mapping_has_a_key_twice(value_set, helm):
     try:
-        list(yaml.load_all(chart.rendered(value_set), Loader=StrictLoader))
+        list(yaml.load_all(chart.rendered(value_set, helm), Loader=StrictLoader))
     except yaml.constructor.ConstructorError as err:
         pytest.fail(f"value set {value_set} renders a mapping with a key twice: {err}")
 
@@ -143,3 +146,39 @@ def test_every_users_grant_names_privileges_clickhouse_25_8_knows(tmp_path):
             assert known == (grant in grants), f"{grant}: {refused.value}"
     finally:
         session.close()
+
+
+# Lists that Kubernetes merges by key (listType=map in its OpenAPI schema), with that key.
+# Server-side apply, Helm 4's default on install, refuses an object where two entries share
+# a key ("duplicate entries for key"), while Helm 3's create accepts it with a warning, so a
+# duplicate would break only Helm 4 installs.
+KEYED_LISTS = {
+    "containers": ("name",), "initContainers": ("name",), "volumes": ("name",),
+    "env": ("name",), "ports": ("containerPort", "protocol"), "volumeMounts": ("mountPath",),
+}
+
+
+def keyed_lists(doc):
+    """(where, list name, entries) of every keyed list in an object's pod spec and Service."""
+    if doc["kind"] == "Service":
+        yield "spec", "service ports", doc["spec"].get("ports", []), ("port", "protocol")
+        return
+    if doc["kind"] not in ("Pod", "Deployment", "StatefulSet", "DaemonSet", "Job"):
+        return
+    spec = chart.pod_spec(doc)
+    for field in ("containers", "initContainers", "volumes"):
+        yield "spec", field, spec.get(field, []), KEYED_LISTS[field]
+    for container in spec.get("containers", []) + spec.get("initContainers", []):
+        for field in ("env", "ports", "volumeMounts"):
+            yield container["name"], field, container.get(field, []), KEYED_LISTS[field]
+
+
+@pytest.mark.parametrize("value_set", chart.VALUE_SETS)
+def test_keyed_lists_have_each_key_once(value_set):
+    twice = []
+    for doc in chart.manifests(value_set):
+        for where, field, entries, key in keyed_lists(doc):
+            # protocol defaults to TCP: an entry without it has the same key as one with TCP.
+            keys = [tuple(e.get(k, "TCP" if k == "protocol" else None) for k in key) for e in entries]
+            twice += [f"{doc['kind']}/{doc['metadata']['name']} {where} {field} {k}" for k in set(keys) if keys.count(k) > 1]
+    assert not twice, f"value set {value_set} repeats keys server-side apply refuses: {twice}"

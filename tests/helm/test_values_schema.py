@@ -17,12 +17,17 @@ BAD_VALUES = [
     ("clickhouse.persistence.enabled=yes", "at '/persistence/enabled': got string, want boolean"),
     ("fluent-bit.collect=cluster", "at '/collect': value must be one of 'namespace', 'node'"),
     ("fluent-bit.lingerSeconds=-1", "at '/lingerSeconds': minimum: got -1, want 0"),
+    # Contradictions, refused by templates/validate.yaml with the value to set.
+    ("clickhouse.enabled=false,global.clickhouse.host=clickhouse.example.internal",
+     "clickhouse.enabled=false needs global.clickhouse.auth.existingSecret"),
+    ("clickhouse.enabled=false", "clickhouse.enabled=false needs global.clickhouse.host"),
 ]
 
 
+@pytest.mark.parametrize("helm", chart.HELMS)
 @pytest.mark.parametrize("setting,message", BAD_VALUES)
-def test_bad_value_is_rejected_by_name(setting, message):
-    proc = chart.run("helm", "template", chart.RELEASE, chart.CHART, "--set", setting)
-    assert proc.returncode != 0, f"helm template accepted --set {setting}"
+def test_bad_value_is_rejected_by_name(setting, message, helm):
+    proc = chart.run(helm, "template", chart.RELEASE, chart.CHART, "--set", setting)
+    assert proc.returncode != 0, f"{helm} template accepted --set {setting}"
     assert message in chart.output(proc), \
         f"--set {setting} was rejected without naming it ({message}):\n{chart.output(proc)}"
