@@ -1,5 +1,7 @@
 """What helm template renders: valid Kubernetes objects for every value set and with each
-part switched off, each YAML mapping with its keys once, and the files the objects carry."""
+part switched off (with Helm 3 and Helm 4, which render the same objects), each YAML mapping
+with its keys once, each keyed list with its keys once (server-side apply), and the files the
+objects carry."""
 
 import re
 import xml.etree.ElementTree as ET
@@ -182,3 +184,10 @@ def test_keyed_lists_have_each_key_once(value_set):
             keys = [tuple(e.get(k, "TCP" if k == "protocol" else None) for k in key) for e in entries]
             twice += [f"{doc['kind']}/{doc['metadata']['name']} {where} {field} {k}" for k in set(keys) if keys.count(k) > 1]
     assert not twice, f"value set {value_set} repeats keys server-side apply refuses: {twice}"
+
+
+@pytest.mark.parametrize("value_set", chart.VALUE_SETS)
+def test_helm_4_renders_what_helm_3_renders(value_set):
+    from test_helmfile import comparable, differing
+    helm3, helm4 = (comparable(chart.rendered(value_set, helm)) for helm in chart.HELMS)
+    assert helm3 == helm4, f"value set {value_set}: Helm 4 renders differently {differing(helm3, helm4)}"
