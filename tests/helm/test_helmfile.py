@@ -1,6 +1,6 @@
 """helmfile lint, helmfile template renders what helm template renders with the same values,
 with each Helm major, and `helmfile template` as a user types it leaves the tree as it was
-and warns of nothing."""
+and prints no warning."""
 
 import hashlib
 import shutil
@@ -54,7 +54,7 @@ def tree(directory):
 
 
 @pytest.mark.parametrize("helm", chart.HELMS)
-def test_helmfile_template_leaves_the_tree_clean_and_warns_of_nothing(helm, tmp_path):
+def test_helmfile_template_leaves_the_tree_clean_and_says_nothing_more(helm, tmp_path):
     # A copy of what helmfile reads, so that a file it writes cannot dirty the repository.
     shutil.copy(HELMFILE, tmp_path / "helmfile.yaml")
     shutil.copytree(chart.CHART, tmp_path / "charts" / "logdemo")
@@ -64,5 +64,8 @@ def test_helmfile_template_leaves_the_tree_clean_and_warns_of_nothing(helm, tmp_
     after = tree(tmp_path)
     changed = sorted(str(p) for p in before.keys() | after.keys() if before.get(p) != after.get(p))
     assert not changed, f"helmfile template ({helm}) changed the tree: {changed}"
-    warnings = [line for line in proc.stderr.splitlines() if "warn" in line.lower()]
-    assert not warnings, f"helmfile template ({helm}) warns:\n" + "\n".join(warnings)
+    # Its one progress line is all it may say: without skipDeps helmfile runs `helm dependency
+    # build`, which writes Chart.lock and says for each subchart "Dependency ... did not
+    # declare a repository".
+    said = [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith("Templating release=")]
+    assert not said, f"helmfile template ({helm}) says more than its progress:\n" + "\n".join(said)
