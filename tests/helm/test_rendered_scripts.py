@@ -1,6 +1,6 @@
-"""The rendered schema Job, fluent-bit's wait for ClickHouse, helm test pods and HyperDX
-registration Job, run as rendered against a stand-in `clickhouse` (chdb) and stand-in HTTP
-servers (see standin.py).
+"""The rendered schema Job, fluent-bit's wait for ClickHouse and helm test pods, run as rendered
+against a stand-in `clickhouse` (chdb) and stand-in HTTP servers (see standin.py). HyperDX's
+reconcile Job has its own module, test_hyperdx_reconcile.py.
 
 The module's fixtures follow one cluster's life: fluent-bit's wait fails while there is no
 table, the schema Job runs, the wait passes without writing a row, the pipeline test finds
@@ -189,35 +189,3 @@ def test_health_test_passes_only_on_2xx(cluster, server, status):
     else:
         assert result.returncode != 0 and f"FAILED: GET {url} answers 2xx" in result.stderr, \
             f"the health test did not fail on HTTP {status}:\n{report(result)}"
-
-
-LOGIN = {"email": "demo@logdemo.local", "password": "Secret-Aa1xyz"}
-
-
-def register(cluster, api):
-    """Runs the registration Job (with node, as in the HyperDX image) against the stand-in API."""
-    return cluster.run(pod("Job", "logdemo-hyperdx-register"), API_URL=api.url, WAIT_SECONDS="30",
-                       EMAIL=LOGIN["email"], PASSWORD=LOGIN["password"])
-
-
-def test_registration_registers_once_the_api_answers(cluster, server):
-    api = server([503, 200])
-    result = register(cluster, api)
-    assert result.returncode == 0 and "registered the demo user demo@logdemo.local" in result.stdout, \
-        f"the registration Job did not register after a 503:\n{report(result)}"
-    expected = ("POST", "/register/password", dict(LOGIN, confirmPassword=LOGIN["password"]))
-    assert api.requests[-1] == expected, f"the last request was {api.requests[-1]}, expected {expected}"
-
-
-def test_registration_counts_an_existing_team_as_done(cluster, server):
-    result = register(cluster, server([409]))
-    assert result.returncode == 0 and "already has a team" in result.stdout, \
-        f"a HyperDX with a team already (HTTP 409) did not count as done:\n{report(result)}"
-
-
-def test_registration_refused_fails_at_once_with_the_answer(cluster, server):
-    api = server([400])
-    result = register(cluster, api)
-    assert result.returncode != 0 and "FAILED: registering demo@logdemo.local" in result.stderr \
-        and "HTTP 400" in result.stderr, f"a refused registration did not fail with HyperDX's answer:\n{report(result)}"
-    assert len(api.requests) == 1, f"a refused registration was retried: {api.requests}"

@@ -1,30 +1,28 @@
-{{/* hyperdx.connectionName: the provisioned connection, which the Logs source names. */}}
-{{- define "hyperdx.connectionName" -}}logdemo ClickHouse{{- end -}}
-
 {{/*
-hyperdx.connections: DEFAULT_CONNECTIONS, ClickHouse as the reader user. The password is the
-container's CLICKHOUSE_READER_PASSWORD (from the Secret), put in by Kubernetes' $(VAR)
-expansion, so it never appears in the rendered manifest.
+What the reconcile Job (templates/reconcile-job.yaml, files/reconcile.mjs) makes HyperDX hold,
+through HyperDX 2.36's API. The payload shapes are the API's zod schemas
+(packages/common-utils/src/types.ts: ConnectionSchema, LogSourceSchema, SavedSearchSchema,
+DashboardSchema); the Job adds the password and the ids HyperDX assigns.
 */}}
-{{- define "hyperdx.connections" -}}
-{{- toJson (list (dict
-    "name" (include "hyperdx.connectionName" .)
+
+{{/* hyperdx.connection: ClickHouse as the reader user; the Job adds the password from the Secret. */}}
+{{- define "hyperdx.connection" -}}
+{{- toJson (dict
+    "name" "logdemo ClickHouse"
     "host" (include "common.clickhouse.httpUrl" .)
-    "username" .Values.global.clickhouse.users.reader
-    "password" "$(CLICKHOUSE_READER_PASSWORD)")) -}}
+    "username" .Values.global.clickhouse.users.reader) -}}
 {{- end -}}
 
 {{/*
-hyperdx.sources: DEFAULT_SOURCES, one Logs source on the logs table. Every expression names a
-column of the clickhouse chart's files/schema.sql (Timestamp is its DateTime64 column); the
-chart's tests check them against the schema.
+hyperdx.source: the Logs source on the logs table; the Job adds the connection's id. Every
+expression names a column of the clickhouse chart's files/schema.sql (Timestamp is its
+DateTime64 column); the chart's tests check them against the schema.
 */}}
-{{- define "hyperdx.sources" -}}
+{{- define "hyperdx.source" -}}
 {{- $ch := .Values.global.clickhouse -}}
-{{- toJson (list (dict
+{{- toJson (dict
     "name" "Logs"
     "kind" "log"
-    "connection" (include "hyperdx.connectionName" .)
     "from" (dict "databaseName" $ch.database "tableName" $ch.logsTable)
     "timestampValueExpression" "Timestamp"
     "displayedTimestampValueExpression" "Timestamp"
@@ -36,10 +34,64 @@ chart's tests check them against the schema.
     "eventAttributesExpression" "LogAttributes"
     "resourceAttributesExpression" "ResourceAttributes"
     "traceIdExpression" "TraceId"
-    "spanIdExpression" "SpanId")) -}}
+    "spanIdExpression" "SpanId") -}}
+{{- end -}}
+
+{{/*
+hyperdx.question: the demo's question, "how many logs carry the number 10, per word", as typed
+in HyperDX. LogAttributes is a Map(String, String): in Lucene (HyperDX's default language) only
+the quoted LogAttributes.number:"10" is an exact match (queryParser.ts renders a quoted term
+with eq(), LogAttributes['number'] = '10'); unquoted, 10 is a substring search (ILIKE '%10%',
+which 100 matches too). In SQL mode and in Group By the Map needs a subscript. The rows come
+from the umbrella's emitter (logdemo.emitterService).
+*/}}
+{{- define "hyperdx.question" -}}
+{{- $service := include "logdemo.emitterService" . -}}
+{{- toJson (dict
+    "name" "Logs with number 10, per word"
+    "lucene" (printf "ServiceName:\"%s\" LogAttributes.number:\"10\"" $service)
+    "sql" (printf "ServiceName = '%s' AND LogAttributes['number'] = '10'" $service)
+    "groupBy" "LogAttributes['word']"
+    "service" $service) -}}
+{{- end -}}
+
+{{/*
+hyperdx.desired: the DESIRED variable of the reconcile Job. The saved search lists the rows,
+the dashboard's table tile counts them per word; both carry the Lucene form, HyperDX's default.
+*/}}
+{{- define "hyperdx.desired" -}}
+{{- $q := include "hyperdx.question" . | fromJson -}}
+{{- $config := dict
+    "name" $q.name
+    "source" ""
+    "displayType" "table"
+    "select" (list (dict "aggFn" "count" "aggCondition" "" "aggConditionLanguage" "lucene" "valueExpression" ""))
+    "where" $q.lucene
+    "whereLanguage" "lucene"
+    "groupBy" $q.groupBy -}}
+{{- toJson (dict
+    "connection" (include "hyperdx.connection" . | fromJson)
+    "source" (include "hyperdx.source" . | fromJson)
+    "savedSearch" (dict
+        "name" "Logs with number 10"
+        "select" "Timestamp,ServiceName,LogAttributes['word'],LogAttributes['number'],Body"
+        "where" $q.lucene
+        "whereLanguage" "lucene"
+        "source" ""
+        "tags" (list "logdemo"))
+    "dashboard" (dict
+        "name" $q.name
+        "tags" (list "logdemo")
+        "tiles" (list (dict "id" "number-10-per-word" "x" 0 "y" 0 "w" 12 "h" 10 "config" $config)))
+    "check" (dict "service" $q.service "where" $q.sql "groupBy" $q.groupBy)) -}}
 {{- end -}}
 
 {{/* hyperdx.apiUrl: the API inside the cluster. */}}
 {{- define "hyperdx.apiUrl" -}}
 {{- printf "http://%s:%v" (include "common.name" (dict "root" . "component" "hyperdx")) .Values.apiPort -}}
+{{- end -}}
+
+{{/* hyperdx.reconcileJob: the reconcile Job of this release revision (NOTES.txt prints it). */}}
+{{- define "hyperdx.reconcileJob" -}}
+{{- printf "%s-%d" (include "common.name" (dict "root" . "component" "hyperdx-reconcile")) (int .Release.Revision) -}}
 {{- end -}}
