@@ -1,5 +1,6 @@
 # The ClickHouse server from nixpkgs, held to the release series the design pins
-# (nix/pins.json clickhouse.series; HyperDX breaks on 26.x). nixpkgs moves its LTS attribute
+# (nix/pins.json clickhouse.series: the 25.8 LTS line, the engine the tests' chdb embeds, so the
+# chart's SQL is tested on the version it runs). nixpkgs moves its LTS attribute
 # forward over time, so a nixpkgs update that changes the series stops here instead of
 # shipping a server the rest of the stack was not tested with.
 {

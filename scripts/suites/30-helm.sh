@@ -11,7 +11,8 @@ set -euo pipefail
 cd "${LOGDEMO_ROOT:-$(dirname "${BASH_SOURCE[0]}")/../..}"
 
 [ -n "${LOGDEMO_VENV:-}" ] || { echo "LOGDEMO_VENV is not set: run through scripts/test" >&2; exit 1; }
-for tool in helm helm3 helm4 helmfile node; do
+# luajit and cargo: the HyperDX question runs on rows of the real emitter through the real Lua filter.
+for tool in helm helm3 helm4 helmfile node luajit cargo; do
   command -v "$tool" >/dev/null || { echo "$tool missing: run scripts/install-tools" >&2; exit 1; }
 done
 

@@ -1,5 +1,6 @@
-"""HyperDX's provisioned Logs source against the table the chart's schema.sql creates, in
-chdb (the ClickHouse engine the chart runs): ClickHouse resolves every expression, not a regex."""
+"""HyperDX's Logs source, as the reconcile Job sets it, against the table the chart's schema.sql
+creates, in chdb (the ClickHouse engine the chart runs): ClickHouse resolves every expression,
+not a regex."""
 
 import json
 
@@ -27,10 +28,10 @@ class Provisioned:
 
     def __init__(self, value_set):
         docs = chart.manifests(value_set)
-        hyperdx = chart.find(docs, "Deployment", name="logdemo-hyperdx")
-        env = chart.env(chart.pod_spec(hyperdx)["containers"][0])
-        self.connections = json.loads(env["DEFAULT_CONNECTIONS"])
-        self.sources = json.loads(env["DEFAULT_SOURCES"])
+        job = chart.find(docs, "Job", prefix="logdemo-hyperdx-reconcile-")
+        desired = json.loads(chart.env(chart.pod_spec(job)["containers"][0])["DESIRED"])
+        self.connection = desired["connection"]
+        self.sources = [desired["source"]]
         assert self.sources, f"value set {value_set} provisions no HyperDX source"
         schema_job = chart.find(docs, "Job", prefix="logdemo-clickhouse-schema-")
         job_env = chart.env(chart.pod_spec(schema_job)["containers"][0])
@@ -57,11 +58,12 @@ with_hyperdx = pytest.mark.parametrize("value_set", WITH_HYPERDX)
 
 
 @with_hyperdx
-def test_sources_use_the_provisioned_connections(value_set):
+def test_the_connection_reaches_the_clickhouse_the_schema_job_uses(value_set):
     p = Provisioned(value_set)
-    used = [s["connection"] for s in p.sources]
-    assert [c["name"] for c in p.connections] == used, \
-        f"sources use connections {used}, provisioned {[c['name'] for c in p.connections]}"
+    docs = chart.manifests(value_set)
+    schema_env = chart.env(chart.pod_spec(chart.find(docs, "Job", prefix="logdemo-clickhouse-schema-"))["containers"][0])
+    assert f"://{schema_env['CLICKHOUSE_HOST']}:" in p.connection["host"], \
+        f"HyperDX's connection {p.connection['host']} is not the ClickHouse host {schema_env['CLICKHOUSE_HOST']}"
 
 
 @with_hyperdx
