@@ -110,3 +110,11 @@ def test_unquoted_10_is_a_substring_search_that_counts_100_too(desired, table, e
     with_100 = collections.Counter(expected(emitted, 10)) + collections.Counter(expected(emitted, 100))
     assert got == dict(sorted(with_100.items())) and got != expected(emitted, 10), \
         f"unquoted {unquoted!r} counted {got}; 10 and 100 together are {dict(with_100)}"
+
+
+def test_the_readmes_print_the_question_the_chart_provisions(desired):
+    tile = desired["dashboard"]["tiles"][0]["config"]
+    for readme in (chart.ROOT / "README.md", chart.CHART / "README.md"):
+        text = readme.read_text()
+        for form in (tile["where"], desired["check"]["where"], tile["groupBy"], desired["dashboard"]["name"]):
+            assert form in text, f"{readme.relative_to(chart.ROOT)} does not give {form!r} as the chart provisions it"
