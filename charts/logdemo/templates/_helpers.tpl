@@ -1,7 +1,7 @@
 {{/* Templates of the umbrella chart itself: the helm tests and NOTES.txt. */}}
 
-{{/* logdemo.emitterService: the ServiceName of the emitter's rows, its pods' app.kubernetes.io/name. */}}
-{{- define "logdemo.emitterService" -}}emitter{{- end -}}
+{{/* logdemo.emitterService: the ServiceName of the emitter's rows (common.emitterService). */}}
+{{- define "logdemo.emitterService" -}}{{ include "common.emitterService" . }}{{- end -}}
 
 {{/* logdemo.words: the emitter's configured word set (its rule lives in the emitter chart) as a ClickHouse Array(String) literal. */}}
 {{- define "logdemo.words" -}}

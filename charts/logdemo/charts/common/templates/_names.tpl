@@ -23,3 +23,9 @@ app.kubernetes.io/version: {{ .root.Chart.AppVersion | default .root.Chart.Versi
 app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- end -}}
+
+{{/*
+common.emitterService: the ServiceName of the emitter's rows: its pods' app.kubernetes.io/name,
+which fluent-bit's Lua filter makes the ServiceName. The helm test and HyperDX's question read it.
+*/}}
+{{- define "common.emitterService" -}}emitter{{- end -}}

@@ -43,10 +43,10 @@ in HyperDX. LogAttributes is a Map(String, String): in Lucene (HyperDX's default
 the quoted LogAttributes.number:"10" is an exact match (queryParser.ts renders a quoted term
 with eq(), LogAttributes['number'] = '10'); unquoted, 10 is a substring search (ILIKE '%10%',
 which 100 matches too). In SQL mode and in Group By the Map needs a subscript. The rows come
-from the umbrella's emitter (logdemo.emitterService).
+from the emitter (common.emitterService).
 */}}
 {{- define "hyperdx.question" -}}
-{{- $service := include "logdemo.emitterService" . -}}
+{{- $service := include "common.emitterService" . -}}
 {{- toJson (dict
     "name" "Logs with number 10, per word"
     "lucene" (printf "ServiceName:\"%s\" LogAttributes.number:\"10\"" $service)
