@@ -19,7 +19,8 @@ reconcile.mjs), modelled on its source (tag @hyperdx/app@2.36.0, packages/api/sr
 The required fields follow the zod schemas of packages/common-utils/src/types.ts
 (ConnectionSchema, LogSourceSchema, SavedSearchSchema, DashboardSchema, TileSchema). Faults a
 test can switch on: `register_codes` (statuses answered before registering),
-`ignore_updates` (PUT/PATCH answer 200 and change nothing), `team` (a team already there).
+`ignore_updates` (PUT/PATCH answer 200 and change nothing), `team` (a team already there),
+`unavailable_once` ((method, path) pairs answered 503 the first time, a pod rolling).
 """
 
 import http.server
@@ -53,13 +54,15 @@ TILE = {"id": str, "x": int, "y": int, "w": int, "h": int, "config.source": str,
 
 
 class HyperDX:
-    def __init__(self, chdb_session, clickhouse_password, register_codes=(), team=None, ignore_updates=False):
+    def __init__(self, chdb_session, clickhouse_password, register_codes=(), team=None, ignore_updates=False,
+                 unavailable_once=()):
         """`team`: None, or (email, password) of a user who registered before."""
         self.chdb = chdb_session
         self.clickhouse_password = clickhouse_password
         self.register_codes = iter(register_codes)
         self.users = dict([team]) if team else {}
         self.ignore_updates = ignore_updates
+        self.unavailable_once = set(unavailable_once)
         self.sessions = set()
         self.store = {"connections": {}, "sources": {}, "saved-search": {}, "dashboards": {}}
         self.requests = []
@@ -115,6 +118,9 @@ class HyperDX:
 
     def route(self, method, url, body, headers):
         path = url.path
+        if (method, path) in self.unavailable_once:
+            self.unavailable_once.discard((method, path))
+            return 503, [], b"Service Unavailable"
         if (method, path) == ("POST", "/register/password"):
             return self.register(body)
         if (method, path) == ("POST", "/login/password"):

@@ -109,7 +109,9 @@ def test_first_install_registers_creates_everything_and_verifies(cluster, hyperd
 
 
 def test_upgrade_updates_what_changed_and_creates_no_duplicates(cluster, hyperdx):
-    api = hyperdx(team=(EMAIL, DEMO_PASSWORD))
+    # HyperDX's pod rolls during the upgrade: one 503 on the way is waited out.
+    stale_conn_path = f"/connections/{1:024x}"  # the first id the stand-in hands out
+    api = hyperdx(team=(EMAIL, DEMO_PASSWORD), unavailable_once=[("PUT", stale_conn_path)])
     stale_conn = {"id": api.new_id(), "name": "logdemo ClickHouse", "host": "http://old:8123", "username": "old",
                   "password": "old"}
     api.store["connections"][stale_conn["id"]] = stale_conn
@@ -120,6 +122,8 @@ def test_upgrade_updates_what_changed_and_creates_no_duplicates(cluster, hyperdx
     assert result.returncode == 0 and "HyperDX already has a team: logging in" in result.stdout \
         and 'updated connection "logdemo ClickHouse"' in result.stdout and 'updated source "Logs"' in result.stdout, \
         f"the reconcile Job did not update the stale connection and source:\n{report(result)}"
+    puts = [r for r in api.requests if r[:2] == ("PUT", stale_conn_path)]
+    assert len(puts) == 2, f"the connection was PUT {len(puts)} times, expected a retry after the 503"
     [connection] = api.listed("connections")
     [source] = api.listed("sources")
     assert (connection["host"], connection["username"], connection["password"]) == \

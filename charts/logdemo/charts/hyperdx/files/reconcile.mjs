@@ -46,9 +46,19 @@ async function call(method, path, body, headers = {}) {
   return { status: res.status, headers: res.headers, text, json };
 }
 
-// An API call that must answer 2xx at once: the API is up by then, so anything else is final.
+// An API call that must answer 2xx. The API is up by then, so a 4xx or 500 is final; no answer
+// or 502/503 (the HyperDX pod rolling during an upgrade) is retried until the deadline.
 async function api(method, path, body) {
-  const res = await call(method, path, body);
+  let res;
+  for (;;) {
+    try {
+      res = await call(method, path, body);
+      if ((res.status !== 502 && res.status !== 503) || Date.now() >= DEADLINE) break;
+    } catch (err) {
+      if (Date.now() >= DEADLINE) fail(`${method} ${path}: ${err.cause?.message || err}`);
+    }
+    await sleep(RETRY_MS);
+  }
   if (res.status < 200 || res.status > 299) {
     fail(`${method} ${path} answered HTTP ${res.status}: ${res.text.slice(0, 500)}`);
   }
@@ -143,8 +153,13 @@ function differences(kind, got, want) {
 // the connection's user and password, so a wrong password or host shows here.
 async function query(connectionId, sql, params) {
   const search = new URLSearchParams(Object.entries(params).map(([k, v]) => [`param_${k}`, v]));
-  const res = await call('POST', `/clickhouse-proxy/?${search}`, `${sql} FORMAT JSONCompact`,
-    { 'x-hyperdx-connection-id': connectionId });
+  let res;
+  try {
+    res = await call('POST', `/clickhouse-proxy/?${search}`, `${sql} FORMAT JSONCompact`,
+      { 'x-hyperdx-connection-id': connectionId });
+  } catch (err) {
+    return { error: String(err.cause?.message || err) };
+  }
   if (res.status !== 200 || !res.json) {
     return { error: `HTTP ${res.status}: ${res.text.trim().slice(0, 500)}` };
   }
