@@ -65,7 +65,7 @@ the dashboard's table tile counts them per word; both carry the Lucene form, Hyp
     "name" $q.name
     "source" ""
     "displayType" "table"
-    "select" (list (dict "aggFn" "count" "aggCondition" "" "aggConditionLanguage" "lucene" "valueExpression" ""))
+    "select" (list (dict "aggFn" "count" "aggCondition" "" "aggConditionLanguage" "lucene" "valueExpression" "" "alias" "logs"))
     "where" $q.lucene
     "whereLanguage" "lucene"
     "groupBy" $q.groupBy -}}
