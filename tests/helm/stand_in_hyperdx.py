@@ -20,7 +20,9 @@ The required fields follow the zod schemas of packages/common-utils/src/types.ts
 (ConnectionSchema, LogSourceSchema, SavedSearchSchema, DashboardSchema, TileSchema). Faults a
 test can switch on: `register_codes` (statuses answered before registering),
 `ignore_updates` (PUT/PATCH answer 200 and change nothing), `team` (a team already there),
-`unavailable_once` ((method, path) pairs answered 503 the first time, a pod rolling).
+`unavailable_once` ((method, path) pairs answered 503 the first time, a pod rolling), `broken`
+((method, path prefix) pairs answered 500, as HyperDX 2.36.0 answered PUT /connections/:id on a
+MongoDB without findAndModify's `fields`: {"message":"Something went wrong :("}).
 """
 
 import http.server
@@ -55,7 +57,7 @@ TILE = {"id": str, "x": int, "y": int, "w": int, "h": int, "config.source": str,
 
 class HyperDX:
     def __init__(self, chdb_session, clickhouse_password, register_codes=(), team=None, ignore_updates=False,
-                 unavailable_once=()):
+                 unavailable_once=(), broken=()):
         """`team`: None, or (email, password) of a user who registered before."""
         self.chdb = chdb_session
         self.clickhouse_password = clickhouse_password
@@ -63,6 +65,7 @@ class HyperDX:
         self.users = dict([team]) if team else {}
         self.ignore_updates = ignore_updates
         self.unavailable_once = set(unavailable_once)
+        self.broken = list(broken)
         self.sessions = set()
         self.store = {"connections": {}, "sources": {}, "saved-search": {}, "dashboards": {}}
         self.requests = []
@@ -121,6 +124,8 @@ class HyperDX:
         if (method, path) in self.unavailable_once:
             self.unavailable_once.discard((method, path))
             return 503, [], b"Service Unavailable"
+        if any(method == m and path.startswith(prefix) for m, prefix in self.broken):
+            return 500, [], {"message": "Something went wrong :("}
         if (method, path) == ("POST", "/register/password"):
             return self.register(body)
         if (method, path) == ("POST", "/login/password"):

@@ -183,3 +183,13 @@ def test_an_api_that_never_answers_fails_after_the_budget(cluster, tmp_path):
     result = reconcile(cluster, type("Down", (), {"url": "http://127.0.0.1:9"})(), WAIT_SECONDS="1")
     assert result.returncode != 0 and "FAILED: registering" in result.stderr and "waited 1s" in result.stderr, \
         f"an API that never answers did not fail after the budget:\n{report(result)}"
+
+
+def test_a_hyperdx_error_fails_pointing_at_hyperdxs_log(cluster, hyperdx):
+    api = hyperdx(team=(EMAIL, DEMO_PASSWORD), broken=[("PUT", "/connections/")])
+    api.store["connections"]["c" * 24] = {"id": "c" * 24, "name": "logdemo ClickHouse", "host": "http://x:8123",
+                                         "username": "reader", "password": ""}
+    result = reconcile(cluster, api, API_URL=api.url.replace("127.0.0.1", "localhost"))
+    assert result.returncode != 0 and "answered HTTP 500" in result.stderr \
+        and "kubectl logs deploy/localhost" in result.stderr, \
+        f"a HyperDX error did not fail pointing at HyperDX's log:\n{report(result)}"

@@ -60,7 +60,9 @@ async function api(method, path, body) {
     await sleep(RETRY_MS);
   }
   if (res.status < 200 || res.status > 299) {
-    fail(`${method} ${path} answered HTTP ${res.status}: ${res.text.slice(0, 500)}`);
+    // The API's Service and Deployment share a name (templates/deployment.yaml).
+    const why = res.status >= 500 ? ` (HyperDX's log says why: kubectl logs deploy/${new URL(API).hostname})` : '';
+    fail(`${method} ${path} answered HTTP ${res.status}: ${res.text.slice(0, 500)}${why}`);
   }
   return res.json;
 }
