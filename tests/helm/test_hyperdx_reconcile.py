@@ -164,11 +164,12 @@ def test_a_wrong_clickhouse_password_fails_naming_the_fix(cluster, hyperdx):
         f"a connection ClickHouse refuses did not fail with the fix:\n{report(result)}"
 
 
-def test_a_team_without_the_demo_password_fails_naming_the_secret_and_the_claim(cluster, hyperdx):
+def test_a_team_without_the_demo_login_fails_naming_the_email_value_the_secret_and_the_claim(cluster, hyperdx):
     result = reconcile(cluster, hyperdx(team=(EMAIL, "an earlier install's")))
     assert result.returncode != 0 and f"FAILED: logging in as {EMAIL}" in result.stderr \
-        and "Secret logdemo-hyperdx-demo-user" in result.stderr and "claim logdemo-mongodb" in result.stderr, \
-        f"a login refused did not name the Secret and the MongoDB claim:\n{report(result)}"
+        and "Secret logdemo-hyperdx-demo-user" in result.stderr and "hyperdx.demoUser.email changed" in result.stderr \
+        and "claim logdemo-mongodb" in result.stderr, \
+        f"a login refused did not name the email value, the Secret and the MongoDB claim:\n{report(result)}"
 
 
 def test_a_refused_registration_fails_at_once(cluster, hyperdx):

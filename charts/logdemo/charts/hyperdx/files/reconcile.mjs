@@ -98,10 +98,11 @@ async function login() {
     cookie = session.join('; ');
     return log(`logged in as ${env.EMAIL}`);
   }
-  fail(`logging in as ${env.EMAIL}: HTTP ${res.status} ${location}. HyperDX has a team, but not with ` +
-    `this user and the password in Secret ${env.DEMO_SECRET}: its MongoDB holds users from an earlier ` +
-    `install (the claim ${env.MONGODB_CLAIM} outlived the release). Delete that claim and reinstall, or ` +
-    `put the old demo password into the Secret.`);
+  fail(`logging in as ${env.EMAIL}: HTTP ${res.status} ${location}. HyperDX has a team (it keeps one, ` +
+    `registered at the first install), but this user cannot log in with the password in Secret ` +
+    `${env.DEMO_SECRET}. Either hyperdx.demoUser.email changed since then (set it back), or MongoDB's ` +
+    `data predates that Secret (the claim ${env.MONGODB_CLAIM} was kept from another install: delete it ` +
+    `and reinstall, or put the old password into the Secret).`);
 }
 
 const idOf = doc => String(doc.id ?? doc._id);
