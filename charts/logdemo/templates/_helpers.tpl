@@ -1,8 +1,5 @@
 {{/* Templates of the umbrella chart itself: the helm tests and NOTES.txt. */}}
 
-{{/* logdemo.emitterService: the ServiceName of the emitter's rows (common.emitterService). */}}
-{{- define "logdemo.emitterService" -}}{{ include "common.emitterService" . }}{{- end -}}
-
 {{/* logdemo.words: the emitter's configured word set (its rule lives in the emitter chart) as a ClickHouse Array(String) literal. */}}
 {{- define "logdemo.words" -}}
 {{- $words := splitList "," (include "emitter.wordSet" .Values.emitter) -}}

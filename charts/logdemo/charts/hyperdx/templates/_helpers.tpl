@@ -38,29 +38,11 @@ DateTime64 column); the chart's tests check them against the schema.
 {{- end -}}
 
 {{/*
-hyperdx.question: the demo's question, "how many logs carry the number 10, per word", as typed
-in HyperDX. LogAttributes is a Map(String, String): in Lucene (HyperDX's default language) only
-the quoted LogAttributes.number:"10" is an exact match (queryParser.ts renders a quoted term
-with eq(), LogAttributes['number'] = '10'); unquoted, 10 is a substring search (ILIKE '%10%',
-which 100 matches too). In SQL mode and in Group By the Map needs a subscript. The rows come
-from the emitter (common.emitterService).
-*/}}
-{{- define "hyperdx.question" -}}
-{{- $service := include "common.emitterService" . -}}
-{{- toJson (dict
-    "name" "Logs with number 10, per word"
-    "lucene" (printf "ServiceName:\"%s\" LogAttributes.number:\"10\"" $service)
-    "sql" (printf "ServiceName = '%s' AND LogAttributes['number'] = '10'" $service)
-    "groupBy" "LogAttributes['word']"
-    "service" $service) -}}
-{{- end -}}
-
-{{/*
 hyperdx.desired: the DESIRED variable of the reconcile Job. The saved search lists the rows,
 the dashboard's table tile counts them per word; both carry the Lucene form, HyperDX's default.
 */}}
 {{- define "hyperdx.desired" -}}
-{{- $q := include "hyperdx.question" . | fromJson -}}
+{{- $q := include "common.question" . | fromJson -}}
 {{- $config := dict
     "name" $q.name
     "source" ""
