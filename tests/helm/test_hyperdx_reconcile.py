@@ -38,18 +38,23 @@ def desired(pod):
 
 @pytest.fixture(scope="module")
 def chdb_session(tmp_path_factory):
-    """ClickHouse behind the stand-in's proxy: otel.otel_logs with emitter rows (number 10
-    twice for alpha, once for beta), and the empty table empty.otel_logs."""
+    """ClickHouse behind the stand-in's proxy: otel.otel_logs with the rendered release's emitter
+    rows (number 10 twice for alpha, once for beta), the empty table empty.otel_logs, and
+    others.otel_logs with the same rows of another release's emitter only (what a fluent-bit
+    with collect: node ships)."""
     import chdb.session
 
     session = chdb.session.Session(str(tmp_path_factory.mktemp("chdb")))
-    for database in ("otel", "empty"):
+    for database in ("otel", "empty", "others"):
         sqlfile.run(session, chart_files.SCHEMA_SQL, {"database": database, "logs_table": "otel_logs", "ttl_days": 30})
     rows = [("alpha", 10), ("alpha", 10), ("beta", 10), ("beta", 100), ("gamma", 7)]
-    session.query("INSERT INTO otel.otel_logs FORMAT JSONEachRow\n" + "\n".join(
-        json.dumps({"Timestamp": f"2026-11-21 10:00:0{i}.000000000", "ServiceName": "emitter", "Body": "tick",
-                    "LogAttributes": {"count": str(i + 1), "number": str(n), "word": w}})
-        for i, (w, n) in enumerate(rows)))
+    for database, namespace in (("otel", "default"), ("others", "elsewhere")):
+        session.query(f"INSERT INTO {database}.otel_logs FORMAT JSONEachRow\n" + "\n".join(
+            json.dumps({"Timestamp": f"2026-11-21 10:00:0{i}.000000000", "ServiceName": "emitter", "Body": "tick",
+                        "ResourceAttributes": {"k8s.namespace.name": namespace,
+                                               "k8s.pod.label.app.kubernetes.io/instance": chart.RELEASE},
+                        "LogAttributes": {"count": str(i + 1), "number": str(n), "word": w}})
+            for i, (w, n) in enumerate(rows)))
     yield session
     session.close()
 
@@ -92,7 +97,7 @@ def test_first_install_registers_creates_everything_and_verifies(cluster, hyperd
     result = reconcile(cluster, api)
     assert result.returncode == 0, f"the reconcile Job failed on a fresh HyperDX:\n{report(result)}"
     for line in (f"registered the demo user {EMAIL}", 'created connection "logdemo ClickHouse"', 'created source "Logs"',
-                 'created dashboard "Logs with number 10, per word"', "verified:", "HyperDX reads 5 rows of emitter",
+                 'created dashboard "Logs with number 10, per word"', "verified:", "HyperDX reads 5 rows of emitter of release default/logdemo",
                  '"Logs with number 10, per word" so far: alpha 2, beta 1'):
         assert line in result.stdout, f"missing {line!r}:\n{report(result)}"
     want = desired(job())
@@ -144,6 +149,12 @@ def test_changed_values_reach_hyperdx(cluster, hyperdx):
     assert result.returncode != 0 and "found no rows of ServiceName 'emitter'" in result.stderr \
         and "helm test shows which part fails" in result.stderr, \
         f"an empty table did not fail the check with its message:\n{report(result)}"
+
+
+def test_only_the_releases_own_emitter_rows_pass_the_check(cluster, hyperdx):
+    result = reconcile(cluster, hyperdx(), job("--set", "global.clickhouse.database=others"))
+    assert result.returncode != 0 and "found no rows of ServiceName 'emitter' of release default/logdemo" in result.stderr, \
+        f"another release's emitter rows passed the check:\n{report(result)}"
 
 
 def test_a_hyperdx_that_does_not_keep_an_update_fails_the_check(cluster, hyperdx):

@@ -5,7 +5,7 @@
 //   3. creates or updates the ClickHouse connection, the Logs source, the saved search and the
 //      dashboard of the demo's question, so changed values reach HyperDX's MongoDB,
 //   4. reads them back and checks they hold what the chart asked for,
-//   5. queries ClickHouse through HyperDX's proxy until the emitter's rows are there, and runs
+//   5. queries ClickHouse through HyperDX's proxy until its release's emitter rows are there, and runs
 //      the question's SQL form the same way.
 // Any failure ends the Job with one line starting "FAILED:" that names what to fix.
 //
@@ -202,14 +202,23 @@ async function main() {
   if (stored.length) fail(`HyperDX did not keep what was sent:\n  ${stored.join('\n  ')}`);
   log('verified: the connection, the source, the saved search and the dashboard hold the chart\'s values');
 
-  const params = { database: source.from.databaseName, table: source.from.tableName, service: check.service };
+  const params = {
+    database: source.from.databaseName, table: source.from.tableName, service: check.service,
+    namespace: check.namespace, instance: check.instance,
+  };
+  // Only this release's emitter proves the path (as pipeline-check.sql counts it): another
+  // release's fluent-bit with collect: node ships every namespace's emitter into its table.
+  const release = `${check.namespace}/${check.instance}`;
   let last;
   while (true) {
-    last = await query(connectionId, 'SELECT count() FROM {database:Identifier}.{table:Identifier} WHERE ServiceName = {service:String}', params);
+    last = await query(connectionId, 'SELECT count() FROM {database:Identifier}.{table:Identifier} ' +
+      'WHERE ServiceName = {service:String} ' +
+      "AND ResourceAttributes['k8s.namespace.name'] = {namespace:String} " +
+      "AND ResourceAttributes['k8s.pod.label.app.kubernetes.io/instance'] = {instance:String}", params);
     if (last.rows && Number(last.rows[0][0]) > 0) break;
     if (Date.now() >= DEADLINE) {
       fail(`querying ${params.database}.${params.table} through HyperDX (connection "${connection.name}", ` +
-        `${connection.host} as ${connection.username}) found no rows of ServiceName '${check.service}' within ` +
+        `${connection.host} as ${connection.username}) found no rows of ServiceName '${check.service}' of release ${release} within ` +
         `${env.WAIT_SECONDS}s: ${last.error || 'the query answered, but no rows yet'}. ` +
         (last.error
           ? 'Check global.clickhouse (host, ports, users) and the reader password in its Secret.'
@@ -217,7 +226,7 @@ async function main() {
     }
     await sleep(RETRY_MS);
   }
-  log(`HyperDX reads ${last.rows[0][0]} rows of ${check.service} from ${params.database}.${params.table}`);
+  log(`HyperDX reads ${last.rows[0][0]} rows of ${check.service} of release ${release} from ${params.database}.${params.table}`);
 
   const answer = await query(connectionId,
     `SELECT ${check.groupBy} AS word, count() AS logs FROM {database:Identifier}.{table:Identifier} WHERE ${check.where} GROUP BY word ORDER BY word`, params);

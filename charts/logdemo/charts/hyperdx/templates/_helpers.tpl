@@ -65,7 +65,7 @@ the dashboard's table tile counts them per word; both carry the Lucene form, Hyp
         "name" $q.name
         "tags" (list "logdemo")
         "tiles" (list (dict "id" "number-10-per-word" "x" 0 "y" 0 "w" 12 "h" 10 "config" $config)))
-    "check" (dict "service" $q.service "where" $q.sql "groupBy" $q.groupBy)) -}}
+    "check" (dict "service" $q.service "namespace" .Release.Namespace "instance" .Release.Name "where" $q.sql "groupBy" $q.groupBy)) -}}
 {{- end -}}
 
 {{/* hyperdx.apiUrl: the API inside the cluster. */}}
