@@ -54,6 +54,21 @@ def test_tail_reads_its_namespace_or_every_namespace():
     assert {f for f in every if fnmatch.fnmatchcase("/var/log/containers/" + f, tail_glob("*"))} == every
 
 
+def test_tail_skips_only_fluent_bits_own_container():
+    # fluent-bit 5.1.1 tests every file the path matches with fnmatch(exclude_path, path, 0)
+    # (plugins/in_tail/tail_scan_glob.c, tail_is_excluded), which fnmatchcase follows.
+    exclude = fb.plugin("inputs", "tail")["exclude_path"]
+    own = "logdemo-fluent-bit-9xk2q_logdemo_fluent-bit-" + "7e" * 32 + ".log"
+    kept = [f for files in LOG_FILES.values() for f in files] + [
+        # a namespace and a pod whose names start like the container's
+        "logdemo-emitter-5d8f7b9c4d-x7k2p_fluent-bit-demo_emitter-" + "5a" * 32 + ".log",
+        "fluent-bit-docs-0_web_nginx-" + "6b" * 32 + ".log",
+    ]
+    assert fnmatch.fnmatchcase("/var/log/containers/" + own, exclude), exclude
+    skipped = [f for f in kept if fnmatch.fnmatchcase("/var/log/containers/" + f, exclude)]
+    assert not skipped, f"exclude_path {exclude} skips {skipped}"
+
+
 def test_tail_reads_both_runtimes_and_keeps_its_place():
     tail = fb.plugin("inputs", "tail")
     assert tail["path"].startswith("/var/log/containers/")
