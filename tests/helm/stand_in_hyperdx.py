@@ -29,8 +29,9 @@ import http.server
 import itertools
 import json
 import secrets
-import threading
 import urllib.parse
+
+from standin import Serving
 
 FRONTEND_URL = "http://localhost:3000"
 
@@ -55,7 +56,7 @@ DASHBOARD = {"name": str, "tiles": list, "tags": list}
 TILE = {"id": str, "x": int, "y": int, "w": int, "h": int, "config.source": str, "config.select": list, "config.where": str}
 
 
-class HyperDX:
+class HyperDX(Serving):
     def __init__(self, chdb_session, clickhouse_password, register_codes=(), team=None, ignore_updates=False,
                  unavailable_once=(), broken=()):
         """`team`: None, or (email, password) of a user who registered before."""
@@ -88,13 +89,7 @@ class HyperDX:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.serve(Handler)
 
     def new_id(self):
         return f"{next(self._ids):024x}"

@@ -1,5 +1,5 @@
 """Runs the scripts only a cluster runs (the schema Job, helm test pods, HyperDX's
-registration Job) here, as rendered: their shell, environment and arguments, with a stand-in
+reconcile Job) here, as rendered: their shell, environment and arguments, with a stand-in
 `clickhouse` on PATH and stand-in HTTP servers."""
 
 import http.server
@@ -55,7 +55,21 @@ class Cluster:
             return [json.loads(line) for line in f]
 
 
-class Server:
+class Serving:
+    """Serves a request handler class on a free loopback port, on a thread of its own, until
+    close()."""
+
+    def serve(self, handler):
+        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Server(Serving):
     """A stand-in HTTP server on a free loopback port. Each request gets the next status of
     `codes` (an iterator: when it runs out, the request fails) and is kept in `requests`
     as (method, path, JSON body or None)."""
@@ -83,10 +97,4 @@ class Server:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.serve(Handler)
