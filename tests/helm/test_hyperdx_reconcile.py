@@ -139,6 +139,15 @@ def test_upgrade_updates_what_changed_and_creates_no_duplicates(cluster, hyperdx
         f"a second run duplicated or failed:\n{report(again)}"
 
 
+def test_a_hyperdx_rolling_between_register_and_login_is_waited_out(cluster, hyperdx):
+    api = hyperdx(team=(EMAIL, DEMO_PASSWORD), unavailable_once=[("POST", "/login/password")])
+    result = reconcile(cluster, api)
+    assert result.returncode == 0 and f"logged in as {EMAIL}" in result.stdout, \
+        f"a 503 from a rolling HyperDX at login failed the Job:\n{report(result)}"
+    logins = [r for r in api.requests if r[:2] == ("POST", "/login/password")]
+    assert len(logins) == 2, f"logged in {len(logins)} times, expected a retry after the 503"
+
+
 def test_changed_values_reach_hyperdx(cluster, hyperdx):
     api = hyperdx()
     pod = job("--set", "global.clickhouse.database=empty", "--set", "global.clickhouse.users.reader=viewer")

@@ -46,19 +46,23 @@ async function call(method, path, body, headers = {}) {
   return { status: res.status, headers: res.headers, text, json };
 }
 
-// An API call that must answer 2xx. The API is up by then, so a 4xx or 500 is final; no answer
-// or 502/503 (the HyperDX pod rolling during an upgrade) is retried until the deadline.
-async function api(method, path, body) {
-  let res;
+// A call once HyperDX has answered: no answer or 502/503 (its pod rolling during an upgrade) is
+// retried until the deadline; any other answer is returned.
+async function callAnswered(method, path, body) {
   for (;;) {
     try {
-      res = await call(method, path, body);
-      if ((res.status !== 502 && res.status !== 503) || Date.now() >= DEADLINE) break;
+      const res = await call(method, path, body);
+      if ((res.status !== 502 && res.status !== 503) || Date.now() >= DEADLINE) return res;
     } catch (err) {
       if (Date.now() >= DEADLINE) fail(`${method} ${path}: ${err.cause?.message || err}`);
     }
     await sleep(RETRY_MS);
   }
+}
+
+// An API call that must answer 2xx. The API is up by then, so a 4xx or 500 is final.
+async function api(method, path, body) {
+  const res = await callAnswered(method, path, body);
   if (res.status < 200 || res.status > 299) {
     // The API's Service and Deployment share a name (templates/deployment.yaml).
     const why = res.status >= 500 ? ` (HyperDX's log says why: kubectl logs deploy/${new URL(API).hostname})` : '';
@@ -91,7 +95,7 @@ async function register() {
 // 2. Log in. Passport answers 303 to FRONTEND_URL/ on success, to /login?err=... otherwise
 // (middleware/auth.ts redirectToDashboard, handleAuthError), with the session cookie.
 async function login() {
-  const res = await call('POST', '/login/password', { email: env.EMAIL, password: env.PASSWORD });
+  const res = await callAnswered('POST', '/login/password', { email: env.EMAIL, password: env.PASSWORD });
   const location = res.headers.get('location') || '';
   const session = (res.headers.getSetCookie?.() || []).map(c => c.split(';')[0]).filter(c => c.startsWith('connect.sid='));
   if (res.status >= 300 && res.status < 400 && !location.includes('/login') && session.length) {
