@@ -1,7 +1,7 @@
 """README.md's "Run it" section, command by command: every command in it is either run here
 (`helm install` is rendered by `helm template` with the same arguments, under each Helm
 major) or checked against what it names (the emitter image against the chart and the
-Dockerfile, the Nix attribute against flake.nix, the Service, port and Secret against the
+Dockerfile, the Nix attribute against flake.nix, the Job, Service, port and Secret against the
 render, the versions against the pins). A command the suite does not know fails the test, so
 none can be added unchecked."""
 
@@ -60,7 +60,7 @@ CHECKED = [
     ("docker", "build"), ("nix", "build"), ("docker", "load"),
     ("minikube", "image", "load"), ("kind", "load", "docker-image"),
     ("helm", "install"), ("helm", "test"),
-    ("kubectl", "port-forward"), ("kubectl", "get", "secret"),
+    ("kubectl", "logs"), ("kubectl", "port-forward"), ("kubectl", "get", "secret"),
 ]
 
 
@@ -119,6 +119,19 @@ def test_helm_test_names_the_installed_release():
     release, _, _ = install_arguments()
     test = the_one("helm", "test")
     assert test[2] == release, f"README tests release {test[2]}, installs {release}"
+
+
+def test_the_job_followed_is_the_reconcile_job_within_its_budget():
+    follow = the_one("kubectl", "logs")
+    kind, name = follow[-1].split("/")
+    assert kind == "job", f"README follows {follow[-1]}, not a Job"
+    job = chart.find(chart.manifests("default"), "Job", name=name)
+    assert job["metadata"]["labels"]["app.kubernetes.io/name"] == "hyperdx-reconcile", \
+        f"Job {name} is not HyperDX's reconcile Job"
+    values = yaml.safe_load((chart.CHART / "charts" / "hyperdx" / "values.yaml").read_text())
+    wait = values["reconcile"]["waitSeconds"]
+    assert f"--pod-running-timeout={wait}s" in follow, \
+        f"README waits for the Job's pod otherwise than its budget hyperdx.reconcile.waitSeconds ({wait} s): {follow}"
 
 
 def test_port_forward_reaches_the_hyperdx_ui_at_its_url():
