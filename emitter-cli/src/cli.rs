@@ -46,13 +46,13 @@ pub struct Args {
     #[arg(long, env = "EMITTER_WORD_LIST", value_name = "WORD,...")]
     pub word_list: Option<String>,
 
-    /// Time between two ticks, such as 5s, 250ms, 100us or 1m30s; 0 means as fast as
-    /// possible. Late wake-ups are caught up, so the average rate holds
+    /// Time between two ticks, such as 5s, 250ms, 100us or 1m30s, at most 1day; 0 means as
+    /// fast as possible. Late wake-ups are caught up, so the average rate holds
     #[arg(long, env = "EMITTER_INTERVAL", value_name = "DURATION",
           default_value_t = format_interval(DEFAULT_INTERVAL))]
     pub interval: String,
 
-    /// Lines per second (a whole number from 1), in place of --interval
+    /// Lines per second (a whole number from 1 to 1000000000), in place of --interval
     #[arg(
         long,
         env = "EMITTER_RATE",
