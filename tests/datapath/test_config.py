@@ -1,4 +1,4 @@
-"""The chart's fluent-bit.yaml says what DESIGN.md and docs/interfaces.md require."""
+"""The chart's fluent-bit.yaml says what the design contracts and docs/interfaces.md require."""
 
 import fnmatch
 import re
@@ -137,7 +137,7 @@ def test_retries_outlast_the_promised_outage_and_resume_soon_after():
     shortest, longest = retry_wait_bounds(base, cap)
     values = fb.yaml.safe_load((fb.CHART / "charts" / "fluent-bit" / "values.yaml").read_text())
     retry_limit = values["retryLimit"]
-    assert isinstance(retry_limit, int), "a finite retry limit (DESIGN.md, section 2)"
+    assert isinstance(retry_limit, int), "a finite retry limit (the design contracts: fluent-bit retries, then drops)"
     assert retry_limit * shortest >= PROMISED_OUTAGE_S, (
         f"{retry_limit} retries of at least {shortest} s cover only {retry_limit * shortest} s")
     assert longest <= RETRY_AFTER_RECOVERY_MAX_S, f"a retry may wait {longest} s"

@@ -1,4 +1,4 @@
-"""The chart's schema.sql: parameters honoured, idempotent, the table DESIGN.md describes."""
+"""The chart's schema.sql: parameters honoured, idempotent, the table the design contracts describe (docs/data-path.md, ClickHouse)."""
 
 import pytest
 
