@@ -90,11 +90,13 @@ STAGES = {
 }
 
 
-def stage_config(config_text, logs_dir, api_port, token_file, filters, output):
-    """The chart's configuration for a stage, with the paths and hosts of this machine."""
+def stage_config(config_text, logs_dir, api_port, token_file, filters, output, tail_overrides=()):
+    """The chart's configuration for a stage, with the paths and hosts of this machine;
+    `tail_overrides` ((key, value) pairs) replace tail options for experiments."""
     cfg = yaml.safe_load(config_text)
     pipeline = cfg["pipeline"]
     (tail,) = [i for i in pipeline["inputs"] if i["name"] == "tail"]
+    tail.update(dict(tail_overrides))
     chart_path = tail["path"]
     tail["path"] = str(logs_dir / Path(chart_path).name)
     tail["exclude_path"] = str(logs_dir / Path(tail["exclude_path"]).name)
@@ -394,7 +396,7 @@ class Bench:
         logs.mkdir(parents=True)
         filters, output = STAGES[stage]
         config = stage_config(self.config, logs, self.api.server_address[1], self.token,
-                              filters, output)
+                              filters, output, self.args.tail)
         return run, logs, config
 
     def start(self, run, config, sink_port):
@@ -528,37 +530,51 @@ def trickle(bench, args):
     print(f"CPU per line at a steady rate, {args.seconds} s per rate after a {args.settle} s "
           f"settle; one write per line, as a runtime writes them")
     out = {}
-    for rate in args.rates:
-        run, logs, config = bench.new_run("pipeline+http")
-        env_probe = bench.environment(run / "state", 0)
-        sink = Sink(*bench.sink_for(env_probe))
-        sink.start()
-        fbit, env = bench.start(run, config, sink.port)
-        count = int(rate * (args.seconds + args.settle + 5)) + 10
-        lines = emitter_lines(bench.emitter, count, seed=7)
-        writer = Writer(logs / log_name(bench.pods[0]), lines, rate)
-        try:
-            writer.start()
-            time.sleep(args.settle)
-            profiler = profile(args.perf, fbit, f"trickle-{rate:g}")
-            cpu0, n0, t0 = fbit.cpu(), writer.written, time.monotonic()
-            time.sleep(args.seconds)
-            cpu1, n1, t1 = fbit.cpu(), writer.written, time.monotonic()
-            stop_profile(profiler)
-            writer.stop_flag.set()
-            writer.join()
-            wait_for(lambda: len(sink.ticks()) >= writer.written - 1, 60, "every written line")
-        finally:
-            fbit.stop()
-            sink.stop()
-        lines_in = n1 - n0
-        cpu = cpu1 - cpu0
-        out[rate] = (cpu, lines_in, t1 - t0)
-        print(f"  {rate:6g} lines/s: {lines_in:7d} lines, {cpu:6.2f} CPU-s in {t1 - t0:5.1f} s "
-              f"({cpu / (t1 - t0) * 100:5.1f}% of a core): {cpu / lines_in * 1e6:9.1f} us/line, "
-              f"{lines_in / cpu if cpu else float('inf'):9,.0f} lines/CPU-s", flush=True)
-        shutil.rmtree(run)
+    for stage in args.stages:
+        for rate in args.rates:
+            out[(stage, rate)] = trickle_run(bench, args, stage, rate)
     return out
+
+
+def trickle_run(bench, args, stage, rate):
+    run, logs, config = bench.new_run(stage)
+    sink = None
+    port = free_port()
+    if STAGES[stage][1] == "http":
+        sink = Sink(*bench.sink_for(bench.environment(run / "state", 0)))
+        sink.start()
+        port = sink.port
+    fbit, env = bench.start(run, config, port)
+    count = int(rate * (args.seconds + args.settle + 5)) + 10
+    lines = emitter_lines(bench.emitter, count, seed=7)
+    writer = Writer(logs / log_name(bench.pods[0]), lines, rate)
+    try:
+        writer.start()
+        time.sleep(args.settle)
+        profiler = profile(args.perf, fbit, f"trickle-{stage}-{rate:g}")
+        cpu0, n0, t0 = fbit.cpu(), writer.written, time.monotonic()
+        time.sleep(args.seconds)
+        cpu1, n1, t1 = fbit.cpu(), writer.written, time.monotonic()
+        stop_profile(profiler)
+        writer.stop_flag.set()
+        writer.join()
+        if sink:
+            wait_for(lambda: len(sink.ticks()) >= writer.written - 1, 60, "every written line")
+        else:
+            wait_for(lambda: fbit.output_counters()[0] >= writer.written, 60,
+                     "every written line out of fluent-bit")
+    finally:
+        fbit.stop()
+        if sink:
+            sink.stop()
+    lines_in = n1 - n0
+    cpu = cpu1 - cpu0
+    print(f"  {stage:16s} {rate:6g} lines/s: {lines_in:7d} lines, {cpu:6.2f} CPU-s in "
+          f"{t1 - t0:5.1f} s ({cpu / (t1 - t0) * 100:5.1f}% of a core): "
+          f"{cpu / lines_in * 1e6:9.1f} us/line, "
+          f"{lines_in / cpu if cpu else float('inf'):9,.0f} lines/CPU-s", flush=True)
+    shutil.rmtree(run)
+    return cpu, lines_in, t1 - t0
 
 
 # --- outage ------------------------------------------------------------------------------
@@ -628,6 +644,13 @@ def outage(bench, args):
     return arrived, missing, doubled, dropped
 
 
+def tail_option(text):
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r}: write KEY=VALUE, e.g. inotify_watcher=false")
+    return key, value
+
+
 def main(argv):
     p = argparse.ArgumentParser(prog="scripts/bench-fluent-bit", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -646,6 +669,9 @@ def main(argv):
     tr.add_argument("--seconds", type=float, default=60)
     tr.add_argument("--settle", type=float, default=10)
     tr.add_argument("--pods", type=int, default=1)
+    tr.add_argument("--stages", nargs="+", choices=list(STAGES), default=["pipeline+http"],
+                    help="the chart's whole pipeline by default; fewer stages show what the "
+                         "filters and the output add")
     tr.add_argument("--perf", type=Path, metavar="DIR",
                     help="also record a profile of each rate (perf record) into DIR")
     o = sub.add_parser("outage")
@@ -654,6 +680,11 @@ def main(argv):
     o.add_argument("--down", type=float, default=300)
     o.add_argument("--after", type=float, default=120)
     o.add_argument("--pods", type=int, default=1)
+    for mode in (t, tr, o):
+        mode.add_argument("--tail", type=tail_option, action="append", default=[],
+                          metavar="KEY=VALUE",
+                          help="an experiment: replace one of the chart's tail options "
+                               "(the figures are then not the chart's)")
     args = p.parse_args(argv[1:] or ["--help"])
     args.mode = args.mode or "throughput"
     if not args.fluent_bit.is_file() or not os.access(args.fluent_bit, os.X_OK):
@@ -666,6 +697,8 @@ def main(argv):
     print(f"{' '.join(version)}; cpu: {os.cpu_count()} x "
           f"{Path('/proc/cpuinfo').read_text().split('model name')[1].split(':')[1].splitlines()[0].strip()}; "
           f"load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    if args.tail:
+        print("NOT the chart's settings: tail " + ", ".join(f"{k}={v}" for k, v in args.tail))
     with tempfile.TemporaryDirectory(prefix="bench-fluent-bit-") as scratch:
         bench = Bench(args, Path(scratch))
         if args.mode == "outage":
