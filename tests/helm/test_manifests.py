@@ -103,6 +103,18 @@ def test_chart_version_is_the_workspace_version():
         f"Chart.yaml version {meta['version']} / appVersion {meta['appVersion']} differ from the workspace version {version}"
 
 
+@pytest.mark.parametrize("helm", chart.HELMS)
+def test_a_cluster_without_the_prestop_sleep_action_is_refused_by_name(helm):
+    # fluent-bit's preStop sleep is on by default from Kubernetes 1.30 (PodLifecycleSleepAction
+    # beta); the README's upgrade guarantee rests on it.
+    daemonset = chart.find(chart.documents(chart.template("--kube-version", "1.30.0", helm=helm)),
+                           "DaemonSet", prefix=chart.RELEASE)
+    assert "sleep" in chart.pod_spec(daemonset)["containers"][0]["lifecycle"]["preStop"]
+    proc = chart.run(helm, "template", chart.RELEASE, chart.CHART, "--kube-version", "1.29.0")
+    assert proc.returncode != 0 and "requires kubeVersion: >=1.30.0-0" in proc.stderr, \
+        f"Kubernetes 1.29 was not refused by the chart's kubeVersion:\n{chart.output(proc)}"
+
+
 # The privilege each kind of statement in schema.sql needs (ClickHouse's access types,
 # src/Access/Common/AccessType.h); a statement of any other kind fails the test below until
 # it is named here, so the admin grant is decided again whenever the schema changes.
