@@ -103,6 +103,31 @@ def test_chart_version_is_the_workspace_version():
         f"Chart.yaml version {meta['version']} / appVersion {meta['appVersion']} differ from the workspace version {version}"
 
 
+# Options of fluent-bit 5.1.1's kubernetes filter (plugins/filter_kubernetes/kubernetes.c, all off
+# by default) that make it ask for more than GET /api/v1/namespaces/<ns>/pods/<name>
+# (kube_meta.c), and the grant each would need beyond the fluent-bit Role's.
+KUBERNETES_FILTER_NEEDS = {
+    "namespace_labels": "get namespaces",
+    "namespace_annotations": "get namespaces",
+    "use_kubelet": "the kubelet's pods endpoint (nodes/proxy)",
+    "aws_use_pod_association": "get configmaps in kube-system",
+    "use_pod_association": "get configmaps in kube-system",
+}
+PODS_GET_ONLY = [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]
+
+
+@pytest.mark.parametrize("collect, kind", [("namespace", "Role"), ("node", "ClusterRole")])
+def test_fluent_bit_may_get_pods_and_its_filter_asks_nothing_more(collect, kind):
+    config = yaml.safe_load(chart_files.FLUENT_BIT_CONFIG.read_text())
+    (kube,) = [f for f in config["pipeline"]["filters"] if f["name"] == "kubernetes"]
+    asks_more = {o: need for o, need in KUBERNETES_FILTER_NEEDS.items()
+                 if str(kube.get(o, "off")).lower() not in ("off", "false")}
+    assert not asks_more, f"the kubernetes filter now needs {asks_more}: grant it in rbac.yaml"
+    docs = chart.documents(chart.template("--set", f"fluent-bit.collect={collect}"))
+    roles = [(d["kind"], d["rules"]) for d in docs if d["kind"] in ("Role", "ClusterRole")]
+    assert roles == [(kind, PODS_GET_ONLY)]
+
+
 @pytest.mark.parametrize("helm", chart.HELMS)
 def test_a_cluster_without_the_prestop_sleep_action_is_refused_by_name(helm):
     # fluent-bit's preStop sleep is on by default from Kubernetes 1.30 (PodLifecycleSleepAction
