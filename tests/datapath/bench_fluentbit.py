@@ -499,11 +499,14 @@ def throughput(bench, args):
 
 class Writer(threading.Thread):
     """A container runtime appending one CRI line per write, `rate` lines/s, each line the
-    real emitter's next one (its timestamp rewritten to now)."""
+    real emitter's next one (its timestamp rewritten to now). With `burst` (seconds), the
+    lines due meanwhile come every `burst`, back to back: what the runtime writes when the
+    application hands its lines over in batches, as the chart's emitter does
+    (emitter_core::MAX_LINE_DELAY)."""
 
-    def __init__(self, path, lines, rate):
+    def __init__(self, path, lines, rate, burst=0.0):
         super().__init__(daemon=True)
-        self.path, self.lines, self.rate = path, lines, rate
+        self.path, self.lines, self.rate, self.burst = path, lines, rate, burst
         self.written = 0
         self.stop_flag = threading.Event()
 
@@ -513,22 +516,31 @@ class Writer(threading.Thread):
         try:
             while not self.stop_flag.is_set() and self.written < len(self.lines):
                 due = start + self.written / self.rate
+                if self.burst:
+                    due = start + -(-(due - start) // self.burst) * self.burst
                 delay = due - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-                now_ns = time.time_ns()
-                line = self.lines[self.written]
-                stamp = fb.rfc3339nano(now_ns)
-                line = re.sub(r'"timestamp":"[^"]+"', f'"timestamp":"{stamp}"', line, count=1)
-                os.write(fd, fb.container_log_bytes("cri", now_ns, "stdout", line))
-                self.written += 1
+                now = time.monotonic()
+                while (self.written < len(self.lines)
+                       and start + self.written / self.rate <= now):
+                    self.write_line(fd)
         finally:
             os.close(fd)
+
+    def write_line(self, fd):
+        now_ns = time.time_ns()
+        line = self.lines[self.written]
+        stamp = fb.rfc3339nano(now_ns)
+        line = re.sub(r'"timestamp":"[^"]+"', f'"timestamp":"{stamp}"', line, count=1)
+        os.write(fd, fb.container_log_bytes("cri", now_ns, "stdout", line))
+        self.written += 1
 
 
 def trickle(bench, args):
     print(f"CPU per line at a steady rate, {args.seconds} s per rate after a {args.settle} s "
-          f"settle; one write per line, as a runtime writes them")
+          f"settle; one write per line, as a runtime writes them"
+          + (f", in bursts every {args.burst_ms:g} ms" if args.burst_ms else ", each line alone"))
     out = {}
     for stage in args.stages:
         for rate in args.rates:
@@ -547,7 +559,7 @@ def trickle_run(bench, args, stage, rate):
     fbit, env = bench.start(run, config, port)
     count = int(rate * (args.seconds + args.settle + 5)) + 10
     lines = emitter_lines(bench.emitter, count, seed=7)
-    writer = Writer(logs / log_name(bench.pods[0]), lines, rate)
+    writer = Writer(logs / log_name(bench.pods[0]), lines, rate, args.burst_ms / 1000)
     try:
         writer.start()
         time.sleep(args.settle)
@@ -669,6 +681,9 @@ def main(argv):
     tr.add_argument("--seconds", type=float, default=60)
     tr.add_argument("--settle", type=float, default=10)
     tr.add_argument("--pods", type=int, default=1)
+    tr.add_argument("--burst-ms", type=float, default=0, metavar="MS",
+                    help="write the lines due every MS milliseconds back to back (the chart's "
+                         "emitter hands lines over at most 100 ms apart); 0: each line alone")
     tr.add_argument("--stages", nargs="+", choices=list(STAGES), default=["pipeline+http"],
                     help="the chart's whole pipeline by default; fewer stages show what the "
                          "filters and the output add")
