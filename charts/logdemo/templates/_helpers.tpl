@@ -2,7 +2,7 @@
 
 {{/* logdemo.words: the emitter's configured word set (its rule lives in the emitter chart) as a ClickHouse Array(String) literal. */}}
 {{- define "logdemo.words" -}}
-{{- $words := splitList "," (include "emitter.wordSet" .Values.emitter) -}}
+{{- $words := slice .Values.emitter.wordList 0 (int (include "emitter.wordCount" .Values.emitter)) -}}
 {{- $quoted := list -}}
 {{- range $words }}{{ $quoted = append $quoted (squote .) }}{{ end -}}
 {{- printf "[%s]" (join "," $quoted) -}}

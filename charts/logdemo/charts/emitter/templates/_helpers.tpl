@@ -1,6 +1,6 @@
 {{/*
 Helpers of the emitter chart. Named templates are global in Helm, so the umbrella's pipeline
-test reads the emitter's word set from here (one home for the rule). Each takes the emitter's
+test reads the emitter's word count from here (one home for the rule). Each takes the emitter's
 values (.Values of this chart, .Values.emitter of the umbrella).
 */}}
 
@@ -15,11 +15,6 @@ values (.Values of this chart, .Values.emitter of the umbrella).
 {{- end -}}
 {{- $words -}}
 {{- end -}}
-{{- end -}}
-
-{{/* emitter.wordSet: the words the emitter draws from, comma-separated (no word holds a comma: the schema says so). */}}
-{{- define "emitter.wordSet" -}}
-{{- join "," (slice .wordList 0 (int (include "emitter.wordCount" .))) -}}
 {{- end -}}
 
 {{/*
