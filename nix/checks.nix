@@ -48,8 +48,12 @@ in
           nix
           git
           kubernetes-helm
-          (python3.withPackages (ps: [ ps.pyyaml ]))
         ];
+        # The suite runs pytest from the Python that scripts/test would set up.
+        LOGDEMO_VENV = python3.withPackages (ps: [
+          ps.pyyaml
+          ps.pytest
+        ]);
       }
       ''
         export HOME=$TMPDIR NIX_STATE_DIR=$TMPDIR/nix-state NIX_REMOTE=local?root=$TMPDIR/nix-root
