@@ -123,17 +123,11 @@ where
     if let Some(max) = given.value("max", &args.max, parse_number)? {
         config.max = max;
     }
-    match pace_from(&given)? {
-        Some("rate") => {
-            let text = args.rate.as_deref().unwrap_or_default();
-            config.rate = given.value("rate", text, parse_number)?;
-        }
-        Some(_) => {
-            if let Some(interval) = given.value("interval", &args.interval, parse_interval)? {
-                config.interval = interval;
-            }
-        }
-        None => {}
+    if rate_sets_pace(&given)? {
+        let text = args.rate.as_deref().unwrap_or_default();
+        config.rate = given.value("rate", text, parse_number)?;
+    } else if let Some(interval) = given.value("interval", &args.interval, parse_interval)? {
+        config.interval = interval;
     }
     if let Some(text) = &args.words {
         config.words = given.value("words", text, parse_number)?;
@@ -159,19 +153,18 @@ where
     Ok(Command::Run(settings, level))
 }
 
-/// Which of `interval` and `rate` sets the pace, if either is given. Both on the command
-/// line, or both in the environment, is refused; a flag wins over the other's variable.
-fn pace_from(given: &Given<'_>) -> Result<Option<&'static str>, String> {
+/// Whether `rate` sets the pace rather than `interval` (given or default). Both on the
+/// command line, or both in the environment, is refused; a flag wins over the other's
+/// variable.
+fn rate_sets_pace(given: &Given<'_>) -> Result<bool, String> {
     match (given.source("interval"), given.source("rate")) {
         (Some(a), Some(b)) if a == b => Err(format!(
             "{} and {} both set the pace; give only one of them",
             given.name("interval"),
             given.name("rate")
         )),
-        (Some(ValueSource::CommandLine), _) => Ok(Some("interval")),
-        (_, Some(_)) => Ok(Some("rate")),
-        (Some(_), None) => Ok(Some("interval")),
-        (None, None) => Ok(None),
+        (Some(ValueSource::CommandLine), _) => Ok(false),
+        (_, rate) => Ok(rate.is_some()),
     }
 }
 
@@ -205,13 +198,12 @@ impl Given<'_> {
         text: &str,
         parse: impl Fn(&str) -> Result<T, E>,
     ) -> Result<Option<T>, String> {
-        match self.0.value_source(id) {
-            None | Some(ValueSource::DefaultValue) => Ok(None),
-            Some(ValueSource::EnvVariable) if text.is_empty() => Ok(None),
-            _ => parse(text)
-                .map(Some)
-                .map_err(|error| format!("invalid value {text:?} for {}: {error}", self.name(id))),
+        if self.source(id).is_none() {
+            return Ok(None);
         }
+        parse(text)
+            .map(Some)
+            .map_err(|error| format!("invalid value {text:?} for {}: {error}", self.name(id)))
     }
 
     /// How the user set `id`: `--flag` or `ENV_VAR`.

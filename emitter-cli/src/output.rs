@@ -4,8 +4,9 @@
 //! one message over its bounded channel: a message per line would cost an allocation and a
 //! channel hand-over per line, which halves the throughput (more under musl's allocator).
 //! A paced tick loop sends the open batch ([`Output::send_pending`]) before a sleep that would
-//! keep a line waiting 100 ms or more, so its lines still go out promptly while the writer
-//! thread wakes at most about ten times a second. In non-lossy mode a full channel makes the tick loop
+//! keep a line waiting [`emitter_core::MAX_LINE_DELAY`] or more, so its lines still go out
+//! promptly while the writer thread wakes about ten times a second, or once per full batch
+//! ([`BATCH_BYTES`]) at higher rates. In non-lossy mode a full channel makes the tick loop
 //! wait, so no line is dropped while running. At exit, tracing-appender's `WorkerGuard` waits
 //! at most about a second for the writer thread, which a slow reader of stdout can exceed:
 //! [`Output::finish`] therefore first waits until every byte logged was written out (or

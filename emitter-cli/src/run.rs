@@ -188,7 +188,8 @@ pub struct Run {
 /// then sleeps until the next one. Lines are handed to the writer thread before a sleep
 /// that would keep the oldest of them waiting [`emitter_core::MAX_LINE_DELAY`] or more (so at once at
 /// intervals of 100 ms and up), and whenever a batch is full: at short intervals the writer
-/// thread wakes about ten times a second, not once per tick.
+/// thread wakes about ten times a second, or once per full batch at higher rates, not once
+/// per tick.
 pub async fn tick_loop(
     settings: &Settings,
     seed: u64,

@@ -326,7 +326,7 @@ fn rate_sets_the_pace_and_a_flag_wins_over_the_other_variable() {
 
 #[test]
 fn sub_millisecond_intervals_keep_the_count_and_every_line() {
-    // 20,000 ticks at 50 µs: far below the runtime timer's millisecond, so each wake-up
+    // 20,000 ticks at 50 µs: far below the loop's wake-up quantum (a millisecond), so each wake-up
     // emits a burst. Every count from 1 to 20,000 arrives once, in order, and the shutdown
     // line reports the requested and the achieved rate.
     let lines = run_ok(&["--interval", "50us", "--count", "20000"], &[]);

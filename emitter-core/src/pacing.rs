@@ -2,8 +2,8 @@
 //! average rate.
 //!
 //! Time is passed in as the [`Duration`] since the first tick, never read here, so that the
-//! schedule is tested against a clock the test controls. A loop that wakes up late (a timer
-//! that only fires on whole milliseconds, a busy machine) emits every tick that fell due
+//! schedule is tested against a clock the test controls. A loop that wakes up late (a busy
+//! machine, or on purpose: paces faster than [`WAKE_QUANTUM`] wake once per quantum) emits every tick that fell due
 //! meanwhile, back to back: the rate over any window of a second or more stays the one asked
 //! for, at the price of short bursts. Only when the loop is more than [`MAX_CATCH_UP`]
 //! behind (a stopped process, a suspended machine) does the grid restart from now, so that
@@ -16,7 +16,8 @@ pub const MAX_CATCH_UP: Duration = Duration::from_secs(1);
 
 /// The longest a logged line may wait in the emitter before it is handed to the writer
 /// thread. Handing lines over in batches spares a wake-up of that thread per tick at short
-/// intervals; at intervals longer than this, every line is handed over before the loop sleeps.
+/// intervals; at intervals this long or longer, every line is handed over before the loop
+/// sleeps.
 pub const MAX_LINE_DELAY: Duration = Duration::from_millis(100);
 
 /// The fastest pace `--rate` accepts, in ticks per second (one tick per nanosecond).
