@@ -157,16 +157,8 @@ let
     }
   ) wanted;
 
-  kubeadmComponents = [
-    "kube-apiserver"
-    "kube-controller-manager"
-    "kube-scheduler"
-    "kube-proxy"
-    "coredns"
-    "pause"
-    "etcd"
-  ];
-  kubeadmBuilt = builtins.filter (b: builtins.elem b.component kubeadmComponents) built;
+  # Every image but minikube's own addon is one kubeadm lists.
+  kubeadmBuilt = builtins.filter (b: b.component != "storage-provisioner") built;
 
   # kubeadm's list for the version nixpkgs builds, offline (an explicit version is used as is,
   # cmd/kubeadm/app/util/version.go), against the names and tags of the images built above;
