@@ -17,6 +17,7 @@ Everything else (every plugin option, the Lua filter, the service section) is th
 """
 
 import argparse
+import base64
 import gzip
 import http.server
 import json
@@ -40,7 +41,6 @@ import fluentbit as fb
 from chart_files import CHART, ROOT
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-NAMESPACE = "logdemo"
 
 
 # --- the chart, rendered -----------------------------------------------------------------
@@ -48,7 +48,7 @@ NAMESPACE = "logdemo"
 def rendered_chart():
     """(fluent-bit.yaml, otel-logs.lua, the fluent-bit container's env) as helm renders them."""
     out = subprocess.run(
-        ["helm", "template", "logdemo", str(CHART), "--namespace", NAMESPACE],
+        ["helm", "template", fb.RELEASE, str(CHART), "--namespace", fb.RELEASE_NAMESPACE],
         cwd=ROOT, capture_output=True, text=True, check=True).stdout
     config = lua = env = None
     for doc in yaml.safe_load_all(out):
@@ -125,10 +125,6 @@ def pods(n):
                            container_id=f"{i:08x}" * 8) for i in range(n)]
 
 
-def log_name(pod):
-    return f"{pod.name}_{pod.namespace}_{pod.container}-{pod.container_id}.log"
-
-
 def pod_object(pod):
     """GET /api/v1/namespaces/<ns>/pods/<name> as the API server answers it."""
     return {
@@ -166,10 +162,6 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def emitter_lines(binary, count, seed):
-    return emitter.run(binary, count, seed=seed)
 
 
 def cri_bytes(lines):
@@ -314,7 +306,6 @@ class FluentBit:
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "fluent-bit.yaml").write_text(config_text)
         (workdir / "otel-logs.lua").write_text(lua_text)
-        self.env = env
         self.port = int(env["FLUENT_BIT_HTTP_PORT"])
         self.log = open(workdir / "fluent-bit.log", "wb")
         self.proc = subprocess.Popen([str(binary), "-c", str(workdir / "fluent-bit.yaml")],
@@ -380,7 +371,6 @@ class Bench:
         })
 
     def sink_for(self, env):
-        import base64
         cfg = yaml.safe_load(self.config)
         (http_out,) = [o for o in cfg["pipeline"]["outputs"] if o["name"] == "http"]
         uri = re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], http_out["uri"])
@@ -399,9 +389,15 @@ class Bench:
                               filters, output, self.args.tail)
         return run, logs, config
 
+    def sink(self, run):
+        """A started ClickHouse stand-in expecting the run's URI and credentials."""
+        sink = Sink(*self.sink_for(self.environment(run / "state", 0)))
+        sink.start()
+        return sink
+
     def start(self, run, config, sink_port):
         env = self.environment(run / "state", sink_port)
-        return FluentBit(self.args.fluent_bit, run / "fb", config, self.lua, env), env
+        return FluentBit(self.args.fluent_bit, run / "fb", config, self.lua, env)
 
 
 def profile(directory, fbit, name):
@@ -437,7 +433,7 @@ def throughput(bench, args):
     per_pod = args.lines // args.pods
     files = {}
     for i, pod in enumerate(bench.pods):
-        files[log_name(pod)] = cri_bytes(emitter_lines(bench.emitter, per_pod, seed=100 + i))
+        files[pod.log_file()] = cri_bytes(emitter.run(bench.emitter, per_pod, seed=100 + i))
     total = sum(f.count(b"\n") for f in files.values())
     size = sum(len(f) for f in files.values())
     print(f"{total} lines ({size / total:.0f} bytes each in CRI form) in {len(files)} container "
@@ -453,11 +449,9 @@ def throughput(bench, args):
             sink = None
             port = free_port()
             if STAGES[stage][1] == "http":
-                env_probe = bench.environment(run / "state", 0)
-                sink = Sink(*bench.sink_for(env_probe))
-                sink.start()
+                sink = bench.sink(run)
                 port = sink.port
-            fbit, env = bench.start(run, config, port)
+            fbit = bench.start(run, config, port)
             try:
                 # Started and idle: the files appear whole (a rename), as a container's log
                 # does when fluent-bit starts behind it; tail finds them at its next scan.
@@ -553,13 +547,12 @@ def trickle_run(bench, args, stage, rate):
     sink = None
     port = free_port()
     if STAGES[stage][1] == "http":
-        sink = Sink(*bench.sink_for(bench.environment(run / "state", 0)))
-        sink.start()
+        sink = bench.sink(run)
         port = sink.port
-    fbit, env = bench.start(run, config, port)
+    fbit = bench.start(run, config, port)
     count = int(rate * (args.seconds + args.settle + 5)) + 10
-    lines = emitter_lines(bench.emitter, count, seed=7)
-    writer = Writer(logs / log_name(bench.pods[0]), lines, rate, args.burst_ms / 1000)
+    lines = emitter.run(bench.emitter, count, seed=7)
+    writer = Writer(logs / bench.pods[0].log_file(), lines, rate, args.burst_ms / 1000)
     try:
         writer.start()
         time.sleep(args.settle)
@@ -594,13 +587,11 @@ def trickle_run(bench, args, stage, rate):
 def outage(bench, args):
     print(f"{args.rate:g} lines/s; the sink is down for {args.down} s after {args.before} s")
     run, logs, config = bench.new_run("pipeline+http")
-    env_probe = bench.environment(run / "state", 0)
-    sink = Sink(*bench.sink_for(env_probe))
-    sink.start()
-    fbit, env = bench.start(run, config, sink.port)
+    sink = bench.sink(run)
+    fbit = bench.start(run, config, sink.port)
     count = int(args.rate * (args.before + args.down + args.after + 30))
-    lines = emitter_lines(bench.emitter, count, seed=11)
-    writer = Writer(logs / log_name(bench.pods[0]), lines, args.rate)
+    lines = emitter.run(bench.emitter, count, seed=11)
+    writer = Writer(logs / bench.pods[0].log_file(), lines, args.rate)
     writer.start()
     try:
         time.sleep(args.before)
@@ -641,7 +632,7 @@ def outage(bench, args):
     missing = set(range(1, writer.written)) - set(counts)
     doubled = sum(n - 1 for n in ticks.values())
     _, retried_records, dropped, retries_failed = retried
-    print(f"  backlog (every line written before the sink came back) arrived "
+    print("  backlog (every line written before the sink came back) arrived "
           + (f"{arrived:.1f} s after it answered again" if arrived is not None
              else f"NOT within {args.after} s"))
     print(f"  {writer.written} lines written, {len(ticks)} distinct ticks received, "

@@ -139,8 +139,12 @@ class Pod:
     annotations: dict = field(default_factory=dict)
     pod_ip: str = "10.244.0.12"
 
+    def log_file(self):
+        """The name the kubelet gives the container's log file: <pod>_<namespace>_<container>-<id>.log."""
+        return f"{self.name}_{self.namespace}_{self.container}-{self.container_id}.log"
+
     def tag(self):
-        return f"{TAG_PREFIX}{self.name}_{self.namespace}_{self.container}-{self.container_id}.log"
+        return TAG_PREFIX + self.log_file()
 
     def metadata(self):
         """The `kubernetes` map fluent-bit 5.1.1 adds, with the chart's labels/annotations
