@@ -55,10 +55,6 @@ def test_minikube_start_is_forced_past_its_github_version_lookup(vm):
     assert "--preload=false" in vm["script"]
 
 
-def first(paths, *names):
-    return min(paths.index(stub(n)) for n in names)
-
-
 @pytest.mark.parametrize("where", ["path", "statusInputs"])
 def test_nixpkgs_kubectl_comes_before_minikubes_link(vm, where):
     paths = vm[where]
