@@ -21,6 +21,12 @@ BAD_VALUES = [
     ("clickhouse.enabled=false,global.clickhouse.host=clickhouse.example.internal",
      "clickhouse.enabled=false needs global.clickhouse.auth.existingSecret"),
     ("clickhouse.enabled=false", "clickhouse.enabled=false needs global.clickhouse.host"),
+    # The emitter's values typed as users type them (--set), refused naming the fix.
+    ("emitter.logLevel=warn", "emitter.logLevel=warn hides the tick lines"),
+    ("emitter.logLevel=error", "set emitter.logLevel to info, debug or trace"),
+    ("emitter.rate=0", "at '/rate': minimum: got 0, want 1"),
+    ("emitter.interval=5", "at '/interval': value must be 0"),
+    ("emitter.words=3,emitter.wordList={a,b}", "emitter.words is 3 but emitter.wordList holds 2 words"),
 ]
 
 
