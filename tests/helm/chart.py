@@ -1,6 +1,7 @@
 """The umbrella chart as helm renders it: the value sets, helm and its output, parsed."""
 
 import functools
+import re
 import shutil
 import subprocess
 import tomllib
@@ -44,6 +45,17 @@ def run(*cmd):
 def output(proc):
     """A tool's stdout and stderr, for an assertion message."""
     return f"{proc.stdout}\n{proc.stderr}".strip()
+
+
+def report(result):
+    """A finished process's exit status, stdout and stderr, for an assertion message."""
+    return f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
+def tool_versions():
+    """The pins of scripts/tool-versions.env, by name."""
+    text = (ROOT / "scripts" / "tool-versions.env").read_text()
+    return dict(re.findall(r"^([A-Z0-9_]+)=(\S+)$", text, re.M))
 
 
 def succeeds(*cmd):

@@ -22,10 +22,6 @@ DEMO_PASSWORD = 'De"mo\\pa$(ss)-Aa1 \'{}\nü'
 READER_PASSWORD = 'r"e\\ad$(er)\'{x}%&=\nü'
 
 
-def report(result):
-    return f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-
-
 def job(*helm_args):
     """The reconcile Job's pod spec as the chart renders it with these helm arguments."""
     docs = chart.documents(chart.template(*helm_args))
@@ -95,11 +91,11 @@ def test_job_is_not_a_hook_and_runs_anew_each_revision():
 def test_first_install_registers_creates_everything_and_verifies(cluster, hyperdx):
     api = hyperdx(register_codes=[503])
     result = reconcile(cluster, api)
-    assert result.returncode == 0, f"the reconcile Job failed on a fresh HyperDX:\n{report(result)}"
+    assert result.returncode == 0, f"the reconcile Job failed on a fresh HyperDX:\n{chart.report(result)}"
     for line in (f"registered the demo user {EMAIL}", 'created connection "logdemo ClickHouse"', 'created source "Logs"',
                  'created dashboard "Logs with number 10, per word"', "verified:", "HyperDX reads 5 rows of emitter of release default/logdemo",
                  '"Logs with number 10, per word" so far: alpha 2, beta 1'):
-        assert line in result.stdout, f"missing {line!r}:\n{report(result)}"
+        assert line in result.stdout, f"missing {line!r}:\n{chart.report(result)}"
     want = desired(job())
     [connection] = api.listed("connections")
     [source] = api.listed("sources")
@@ -126,7 +122,7 @@ def test_upgrade_updates_what_changed_and_creates_no_duplicates(cluster, hyperdx
     result = reconcile(cluster, api)
     assert result.returncode == 0 and "HyperDX already has a team: logging in" in result.stdout \
         and 'updated connection "logdemo ClickHouse"' in result.stdout and 'updated source "Logs"' in result.stdout, \
-        f"the reconcile Job did not update the stale connection and source:\n{report(result)}"
+        f"the reconcile Job did not update the stale connection and source:\n{chart.report(result)}"
     puts = [r for r in api.requests if r[:2] == ("PUT", stale_conn_path)]
     assert len(puts) == 2, f"the connection was PUT {len(puts)} times, expected a retry after the 503"
     [connection] = api.listed("connections")
@@ -136,14 +132,14 @@ def test_upgrade_updates_what_changed_and_creates_no_duplicates(cluster, hyperdx
     assert source["from"] == {"databaseName": "otel", "tableName": "otel_logs"}, source
     again = reconcile(cluster, api)
     assert again.returncode == 0 and len(api.listed("dashboards")) == 1 and len(api.listed("saved-search")) == 1, \
-        f"a second run duplicated or failed:\n{report(again)}"
+        f"a second run duplicated or failed:\n{chart.report(again)}"
 
 
 def test_a_hyperdx_rolling_between_register_and_login_is_waited_out(cluster, hyperdx):
     api = hyperdx(team=(EMAIL, DEMO_PASSWORD), unavailable_once=[("POST", "/login/password")])
     result = reconcile(cluster, api)
     assert result.returncode == 0 and f"logged in as {EMAIL}" in result.stdout, \
-        f"a 503 from a rolling HyperDX at login failed the Job:\n{report(result)}"
+        f"a 503 from a rolling HyperDX at login failed the Job:\n{chart.report(result)}"
     logins = [r for r in api.requests if r[:2] == ("POST", "/login/password")]
     assert len(logins) == 2, f"logged in {len(logins)} times, expected a retry after the 503"
 
@@ -157,13 +153,13 @@ def test_changed_values_reach_hyperdx(cluster, hyperdx):
     assert connection["username"] == "viewer" and source["from"]["databaseName"] == "empty", (connection, source)
     assert result.returncode != 0 and "found no rows of ServiceName 'emitter'" in result.stderr \
         and "helm test shows which part fails" in result.stderr, \
-        f"an empty table did not fail the check with its message:\n{report(result)}"
+        f"an empty table did not fail the check with its message:\n{chart.report(result)}"
 
 
 def test_only_the_releases_own_emitter_rows_pass_the_check(cluster, hyperdx):
     result = reconcile(cluster, hyperdx(), job("--set", "global.clickhouse.database=others"))
     assert result.returncode != 0 and "found no rows of ServiceName 'emitter' of release default/logdemo" in result.stderr, \
-        f"another release's emitter rows passed the check:\n{report(result)}"
+        f"another release's emitter rows passed the check:\n{chart.report(result)}"
 
 
 def test_a_hyperdx_that_does_not_keep_an_update_fails_the_check(cluster, hyperdx):
@@ -174,14 +170,14 @@ def test_a_hyperdx_that_does_not_keep_an_update_fails_the_check(cluster, hyperdx
     result = reconcile(cluster, api)
     assert result.returncode != 0 and "FAILED: HyperDX did not keep what was sent" in result.stderr \
         and 'connection "logdemo ClickHouse" host: HyperDX holds "http://old:8123"' in result.stderr, \
-        f"a stale connection passed the check:\n{report(result)}"
+        f"a stale connection passed the check:\n{chart.report(result)}"
 
 
 def test_a_wrong_clickhouse_password_fails_naming_the_fix(cluster, hyperdx):
     result = reconcile(cluster, hyperdx(), CLICKHOUSE_PASSWORD="not the reader's")
     assert result.returncode != 0 and "AUTHENTICATION_FAILED" in result.stderr \
         and "Check global.clickhouse (host, ports, users) and the reader password" in result.stderr, \
-        f"a connection ClickHouse refuses did not fail with the fix:\n{report(result)}"
+        f"a connection ClickHouse refuses did not fail with the fix:\n{chart.report(result)}"
 
 
 def test_a_team_without_the_demo_login_fails_naming_the_email_value_the_secret_and_the_claim(cluster, hyperdx):
@@ -189,21 +185,21 @@ def test_a_team_without_the_demo_login_fails_naming_the_email_value_the_secret_a
     assert result.returncode != 0 and f"FAILED: logging in as {EMAIL}" in result.stderr \
         and "Secret logdemo-hyperdx-demo-user" in result.stderr and "hyperdx.demoUser.email changed" in result.stderr \
         and "claim logdemo-mongodb" in result.stderr, \
-        f"a login refused did not name the email value, the Secret and the MongoDB claim:\n{report(result)}"
+        f"a login refused did not name the email value, the Secret and the MongoDB claim:\n{chart.report(result)}"
 
 
 def test_a_refused_registration_fails_at_once(cluster, hyperdx):
     api = hyperdx(register_codes=[400])
     result = reconcile(cluster, api)
     assert result.returncode != 0 and f"FAILED: registering {EMAIL}" in result.stderr and "HTTP 400" in result.stderr, \
-        f"a refused registration did not fail with HyperDX's answer:\n{report(result)}"
+        f"a refused registration did not fail with HyperDX's answer:\n{chart.report(result)}"
     assert len(api.requests) == 1, f"a refused registration was retried: {api.requests}"
 
 
 def test_an_api_that_never_answers_fails_after_the_budget(cluster, tmp_path):
     result = reconcile(cluster, type("Down", (), {"url": "http://127.0.0.1:9"})(), WAIT_SECONDS="1")
     assert result.returncode != 0 and "FAILED: registering" in result.stderr and "waited 1s" in result.stderr, \
-        f"an API that never answers did not fail after the budget:\n{report(result)}"
+        f"an API that never answers did not fail after the budget:\n{chart.report(result)}"
 
 
 def test_a_hyperdx_error_fails_pointing_at_hyperdxs_log(cluster, hyperdx):
@@ -213,4 +209,4 @@ def test_a_hyperdx_error_fails_pointing_at_hyperdxs_log(cluster, hyperdx):
     result = reconcile(cluster, api, API_URL=api.url.replace("127.0.0.1", "localhost"))
     assert result.returncode != 0 and "answered HTTP 500" in result.stderr \
         and "kubectl logs deploy/localhost" in result.stderr, \
-        f"a HyperDX error did not fail pointing at HyperDX's log:\n{report(result)}"
+        f"a HyperDX error did not fail pointing at HyperDX's log:\n{chart.report(result)}"

@@ -27,22 +27,18 @@ def check(tmp_path, cpuinfo, machine="x86_64"):
     return cluster.run(mongodb_pod(), {"/proc/cpuinfo": info}, container="avx-check")
 
 
-def report(result):
-    return f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-
-
 def test_x86_64_without_avx_fails_naming_the_fix(tmp_path):
     result = check(tmp_path, WITHOUT_AVX)
     assert result.returncode != 0 and "FAILED: this node's CPU has no AVX" in result.stderr \
         and "exit 132" in result.stderr and "Fix:" in result.stderr, \
-        f"a CPU without AVX did not fail with the reason and the fix:\n{report(result)}"
+        f"a CPU without AVX did not fail with the reason and the fix:\n{chart.report(result)}"
 
 
 @pytest.mark.parametrize("cpuinfo,machine", [(WITH_AVX, "x86_64"), (WITHOUT_AVX, "aarch64")])
 def test_avx_or_another_architecture_passes(tmp_path, cpuinfo, machine):
     result = check(tmp_path, cpuinfo, machine)
     assert result.returncode == 0 and "CPU check passed" in result.stdout, \
-        f"the check refused {machine} with {cpuinfo!r}:\n{report(result)}"
+        f"the check refused {machine} with {cpuinfo!r}:\n{chart.report(result)}"
 
 
 def test_the_check_runs_in_mongodbs_image_before_mongod():

@@ -16,7 +16,6 @@ import chart
 from test_manifests import KUBERNETES_VERSION
 
 README = chart.ROOT / "README.md"
-TOOL_VERSIONS = chart.ROOT / "scripts" / "tool-versions.env"
 
 
 def section(text, title):
@@ -170,12 +169,10 @@ def test_the_cluster_runs_the_kubernetes_version_the_chart_is_validated_for():
     assert f"Kubernetes {series}" in RUN_IT
 
 
-def tool_versions():
-    return dict(re.findall(r"^([A-Z0-9_]+)=(\S+)$", TOOL_VERSIONS.read_text(), re.M))
 
 
 def test_the_helm_versions_named_are_the_tested_ones():
-    pins = tool_versions()
+    pins = chart.tool_versions()
     for major in ("3", "4"):
         version = pins[f"HELM{major}_VERSION"]
         assert version in RUN_IT, f"README does not name the tested Helm {version}"
@@ -212,7 +209,7 @@ def mebibytes(quantity):
 
 def test_the_toolchains_named_for_the_test_command_are_the_pinned_minimums():
     test = section(README.read_text(), "Test")
-    pins = tool_versions()
+    pins = chart.tool_versions()
     for name, key in (("Rust", "RUST_MIN_VERSION"), ("Go", "GO_MIN_VERSION")):
         version = pins[key].removesuffix(".0") if name == "Rust" else pins[key]
         assert re.search(rf"{name}\s+{re.escape(version)} or later", test), \

@@ -24,10 +24,6 @@ def pod(kind, prefix):
     return chart.pod_spec(chart.find(chart.manifests("default"), kind, prefix=prefix))
 
 
-def report(result):
-    return f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     return standin.Cluster(tmp_path_factory.mktemp("cluster"))
@@ -46,7 +42,7 @@ def wait_before_schema(cluster):
 def test_fluent_bit_waits_while_the_table_is_missing(wait_before_schema):
     result = wait_before_schema
     assert result.returncode != 0 and "FAILED: ingest can insert into otel.otel_logs" in result.stderr, \
-        f"fluent-bit's wait did not fail, naming what it waits for, before the table exists:\n{report(result)}"
+        f"fluent-bit's wait did not fail, naming what it waits for, before the table exists:\n{chart.report(result)}"
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +56,7 @@ def schema_run(cluster, wait_before_schema):
 def test_schema_job_creates_the_logs_table(schema_run):
     result, _ = schema_run
     assert result.returncode == 0 and "schema applied: otel.otel_logs (MergeTree, TTL 30 days)" in result.stdout, \
-        f"the schema Job did not create otel.otel_logs:\n{report(result)}"
+        f"the schema Job did not create otel.otel_logs:\n{chart.report(result)}"
 
 
 def test_schema_job_applies_schema_as_the_admin_with_its_parameters(schema_run):
@@ -69,12 +65,12 @@ def test_schema_job_applies_schema_as_the_admin_with_its_parameters(schema_run):
                 "params": {"database": "otel", "logs_table": "otel_logs", "ttl_days": "30"},
                 "settings": {"default_table_engine": "MergeTree"}}
     assert call is not None and {k: call[k] for k in expected} == expected, \
-        f"schema.sql ran as {call}, expected {expected}:\n{report(result)}"
+        f"schema.sql ran as {call}, expected {expected}:\n{chart.report(result)}"
 
 
 def test_schema_job_runs_again(cluster, schema_run):
     again = cluster.run(pod("Job", "logdemo-clickhouse-schema-"), SCHEMA_FILES)
-    assert again.returncode == 0, f"the schema Job is not idempotent:\n{report(again)}"
+    assert again.returncode == 0, f"the schema Job is not idempotent:\n{chart.report(again)}"
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +85,7 @@ def wait_after_schema(cluster, schema_run):
 def test_fluent_bit_starts_once_the_ingest_user_can_insert(wait_after_schema):
     result, call, rows = wait_after_schema
     assert result.returncode == 0 and "ingest can insert into otel.otel_logs: starting fluent-bit" in result.stdout, \
-        f"fluent-bit's wait did not pass once the table exists:\n{report(result)}"
+        f"fluent-bit's wait did not pass once the table exists:\n{chart.report(result)}"
     expected = {"user": "ingest", "password": "secret:ingest-password"}
     assert {k: call[k] for k in expected} == expected, f"the wait inserted as {call}, expected {expected}"
     assert rows == "0", f"the wait's insert left {rows} rows, expected none"
@@ -107,7 +103,7 @@ def empty_table_check(cluster, wait_after_schema):
 def test_pipeline_test_fails_on_an_empty_table_naming_the_check(empty_table_check):
     result = empty_table_check
     assert result.returncode != 0 and "FAILED: the pipeline check" in result.stderr and "rows_arrived" in result.stderr, \
-        f"the pipeline test did not fail on rows_arrived:\n{report(result)}"
+        f"the pipeline test did not fail on rows_arrived:\n{chart.report(result)}"
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +122,7 @@ def ticks_inserted(cluster, empty_table_check):
 
 
 def test_ticks_are_inserted(ticks_inserted):
-    assert ticks_inserted.returncode == 0, f"inserting five ticks failed:\n{report(ticks_inserted)}"
+    assert ticks_inserted.returncode == 0, f"inserting five ticks failed:\n{chart.report(ticks_inserted)}"
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +136,7 @@ def good_rows_check(cluster, ticks_inserted):
 def test_pipeline_test_passes_on_good_rows_with_its_report(good_rows_check):
     result, _ = good_rows_check
     assert result.returncode == 0 and "pipeline check passed" in result.stdout and "no_duplicate" in result.stdout, \
-        f"the pipeline test did not pass with its report:\n{report(result)}"
+        f"the pipeline test did not pass with its report:\n{chart.report(result)}"
 
 
 def test_pipeline_test_queries_as_the_reader_with_the_emitters_range_and_words(good_rows_check):
@@ -150,19 +146,19 @@ def test_pipeline_test_queries_as_the_reader_with_the_emitters_range_and_words(g
                            "namespace": "default", "instance": "logdemo", "running": "1",
                            "min": "0", "max": "100", "words": WORDS, "ttl_days": "30"}}
     assert call is not None and {k: call[k] for k in expected} == expected, \
-        f"the check ran as {call}, expected {expected}:\n{report(result)}"
+        f"the check ran as {call}, expected {expected}:\n{chart.report(result)}"
 
 
 def test_pipeline_test_fails_when_numbers_leave_the_range(cluster, good_rows_check):
     narrow = pipeline_test(cluster, MAX="20")
     assert narrow.returncode != 0 and "number_in_range" in narrow.stderr, \
-        f"the pipeline test did not fail on number_in_range with MAX=20:\n{report(narrow)}"
+        f"the pipeline test did not fail on number_in_range with MAX=20:\n{chart.report(narrow)}"
 
 
 def test_pipeline_test_counts_only_its_own_release(cluster, good_rows_check):
     other = pipeline_test(cluster, INSTANCE="logdemo2")
     assert other.returncode != 0 and "rows_arrived" in other.stderr, \
-        f"the pipeline test of another release found this release's rows:\n{report(other)}"
+        f"the pipeline test of another release found this release's rows:\n{chart.report(other)}"
 
 
 @pytest.fixture
@@ -185,7 +181,7 @@ def test_health_test_passes_only_on_2xx(cluster, server, status):
     result = cluster.run(pod("Pod", "logdemo-test-clickhouse-health"), URL=url, WAIT_SECONDS="1")
     if status == 200:
         assert result.returncode == 0 and f"healthy: {url}" in result.stdout, \
-            f"the health test did not pass on HTTP 200:\n{report(result)}"
+            f"the health test did not pass on HTTP 200:\n{chart.report(result)}"
     else:
         assert result.returncode != 0 and f"FAILED: GET {url} answers 2xx" in result.stderr, \
-            f"the health test did not fail on HTTP {status}:\n{report(result)}"
+            f"the health test did not fail on HTTP {status}:\n{chart.report(result)}"

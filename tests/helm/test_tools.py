@@ -11,7 +11,7 @@ import pytest
 import chart
 from test_manifests import KUBERNETES_VERSION
 
-PINS = dict(re.findall(r"^([A-Z0-9_]+)=(\S+)$", (chart.ROOT / "scripts" / "tool-versions.env").read_text(), re.M))
+PINS = chart.tool_versions()
 
 
 @pytest.fixture(scope="module")
